@@ -1,0 +1,7 @@
+#include <prefork/common.h>
+
+unsigned
+pf_version(void)
+{
+    return PF_VERSION_HEX;
+}

@@ -1,0 +1,99 @@
+# lib/core: libprefork.so.0 and libprefork.a (libc only), its tests, the
+# echo example, the ABI and man-page checks.
+
+CORE_CPPFLAGS := -Iinclude -Ilib/core
+CORE_SRC      := $(sort $(wildcard lib/core/*.c))
+CORE_OBJ      := $(CORE_SRC:%.c=$(B)/%.o)
+CORE_SONAME   := libprefork.so.$(VERSION_MAJOR)
+CORE_SO       := $(B)/libprefork.so.$(VERSION)
+CORE_A        := $(B)/libprefork.a
+CORE_PC       := $(B)/libprefork.pc
+
+CORE_TEST_SRC := $(sort $(wildcard tests/core/*.c)) tests/helpers.c
+CORE_TEST_OBJ := $(CORE_TEST_SRC:%.c=$(B)/%.o)
+CORE_TEST_BIN := $(B)/tests/check_core
+ECHO_BIN      := $(B)/examples/echo
+
+all: $(CORE_A) $(CORE_SO) $(CORE_PC) $(ECHO_BIN)
+
+$(B)/lib/core/%.o: lib/core/%.c
+	@mkdir -p $(@D)
+	$(CC) $(CORE_CPPFLAGS) $(ALL_CFLAGS) -c -o $@ $<
+
+$(CORE_A): $(CORE_OBJ)
+	@mkdir -p $(@D)
+	rm -f $@
+	$(AR) rcs $@ $^
+
+$(CORE_SO): $(CORE_OBJ)
+	@mkdir -p $(@D)
+	$(CC) -shared -Wl,-soname,$(CORE_SONAME) -Wl,--no-undefined \
+	    $(ALL_LDFLAGS) -o $@ $^
+	ln -sf libprefork.so.$(VERSION) $(B)/$(CORE_SONAME)
+	ln -sf $(CORE_SONAME) $(B)/libprefork.so
+
+$(CORE_PC): pkgconfig/libprefork.pc.in Makefile
+	@mkdir -p $(@D)
+	sed -e 's|@PREFIX@|$(PREFIX)|g' -e 's|@LIBDIR@|$(LIBDIR)|g' \
+	    -e 's|@INCLUDEDIR@|$(INCLUDEDIR)|g' -e 's|@VERSION@|$(VERSION)|g' \
+	    $< > $@
+
+$(B)/tests/core/%.o: tests/core/%.c
+	@mkdir -p $(@D)
+	$(CC) $(CORE_CPPFLAGS) -Itests $(CHECK_CFLAGS) $(ALL_CFLAGS) -c -o $@ $<
+
+$(B)/tests/helpers.o: tests/helpers.c tests/helpers.h
+	@mkdir -p $(@D)
+	$(CC) -Iinclude -Itests $(CHECK_CFLAGS) $(ALL_CFLAGS) -c -o $@ $<
+
+$(CORE_TEST_BIN): $(CORE_TEST_OBJ) $(CORE_A)
+	@mkdir -p $(@D)
+	$(CC) $(ALL_LDFLAGS) -o $@ $(CORE_TEST_OBJ) $(CORE_A) $(CHECK_LIBS)
+
+# The README's example is built exactly as a user would build it.
+$(ECHO_BIN): examples/echo.c $(CORE_A)
+	@mkdir -p $(@D)
+	$(CC) -Iinclude $(ALL_CFLAGS) $(ALL_LDFLAGS) -o $@ $< $(CORE_A)
+
+.PHONY: check-core check-abi check-echo check-man
+check-core: $(CORE_TEST_BIN)
+	$(CORE_TEST_BIN)
+
+# The exported symbols are the ABI: any change must be deliberate.
+check-abi: $(CORE_SO)
+	nm -D --defined-only $(CORE_SO) | awk '$$2 == "T" || $$2 == "D" || $$2 == "B" { print $$3 }' \
+	    | sort > $(B)/libprefork.sym
+	diff -u tests/abi/libprefork.sym $(B)/libprefork.sym
+	@echo "abi: $$(wc -l < $(B)/libprefork.sym) exported symbols match tests/abi/libprefork.sym"
+
+check-echo: $(ECHO_BIN) $(CORE_TEST_BIN)
+	sh tests/integration/echo.sh $(ECHO_BIN)
+
+MAN_PAGES := $(wildcard man/man1/*.1 man/man3/*.3 man/man7/*.7)
+check-man:
+	@for m in $(MAN_PAGES); do \
+	    if head -1 $$m | grep -q '^\.so '; then continue; fi; \
+	    out=$$(groff -man -ww -z $$m 2>&1); \
+	    if [ -n "$$out" ]; then echo "$$m: $$out"; exit 1; fi; \
+	done; echo "man: $(words $(MAN_PAGES)) pages lint clean"
+
+check: check-core check-abi check-echo check-man
+
+install: $(CORE_A) $(CORE_SO) $(CORE_PC)
+	$(INSTALL) -d $(DESTDIR)$(LIBDIR) $(DESTDIR)$(INCLUDEDIR)/prefork \
+	    $(DESTDIR)$(PKGCONFIGDIR) $(DESTDIR)$(MANDIR)/man3 $(DESTDIR)$(MANDIR)/man7
+	$(INSTALL) -m 644 $(CORE_A) $(DESTDIR)$(LIBDIR)/
+	$(INSTALL) -m 755 $(CORE_SO) $(DESTDIR)$(LIBDIR)/
+	ln -sf libprefork.so.$(VERSION) $(DESTDIR)$(LIBDIR)/$(CORE_SONAME)
+	ln -sf $(CORE_SONAME) $(DESTDIR)$(LIBDIR)/libprefork.so
+	$(INSTALL) -m 644 include/prefork/*.h $(DESTDIR)$(INCLUDEDIR)/prefork/
+	$(INSTALL) -m 644 $(CORE_PC) $(DESTDIR)$(PKGCONFIGDIR)/
+	$(INSTALL) -m 644 $(wildcard man/man3/*.3) $(DESTDIR)$(MANDIR)/man3/
+	$(INSTALL) -m 644 $(wildcard man/man7/*.7) $(DESTDIR)$(MANDIR)/man7/
+
+uninstall:
+	rm -f $(DESTDIR)$(LIBDIR)/libprefork.a $(DESTDIR)$(LIBDIR)/libprefork.so* \
+	    $(DESTDIR)$(PKGCONFIGDIR)/libprefork.pc
+	rm -rf $(DESTDIR)$(INCLUDEDIR)/prefork
+	for m in $(notdir $(wildcard man/man3/*.3)); do rm -f $(DESTDIR)$(MANDIR)/man3/$$m; done
+	for m in $(notdir $(wildcard man/man7/*.7)); do rm -f $(DESTDIR)$(MANDIR)/man7/$$m; done

@@ -1,0 +1,14 @@
+/* Every lib/core suite: one line each; the runner adds them in this order. */
+#ifndef PF_TESTS_CORE_SUITES_H
+#define PF_TESTS_CORE_SUITES_H
+
+#include <check.h>
+
+Suite *log_suite(void);
+Suite *sigqueue_suite(void);
+
+#define PF_CORE_SUITES \
+    log_suite, \
+    sigqueue_suite
+
+#endif
