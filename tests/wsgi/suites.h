@@ -1,0 +1,14 @@
+/* Every lib/wsgi suite: one line each; the runner adds them in this order. */
+#ifndef PFW_TESTS_SUITES_H
+#define PFW_TESTS_SUITES_H
+
+#include <check.h>
+
+Suite *interp_suite(void);
+Suite *app_suite(void);
+
+#define PFW_SUITES \
+    interp_suite, \
+    app_suite
+
+#endif
