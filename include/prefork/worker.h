@@ -45,7 +45,8 @@ typedef struct pf_worker_ops {
      * the default action, 0 to let it run. */
     int   (*on_signal)(pf_arbiter *a, int signo, void *ud);
     /* Just before / after fork() of the worker in slot (age = its spawn
-     * counter).  post_fork runs in the master with the child's pid. */
+     * counter).  post_fork runs in the master with the child's pid, or -1
+     * when fork() failed: it always pairs with pre_fork. */
     void  (*pre_fork)(pf_arbiter *a, int slot, unsigned age, void *ud);
     void  (*post_fork)(pf_arbiter *a, int slot, pid_t pid, void *ud);
     /* A worker was reaped (gunicorn child_exit). */

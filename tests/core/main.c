@@ -6,17 +6,27 @@
  */
 #include <check.h>
 #include <stdlib.h>
+#include <string.h>
 
+#include "harness.h"
 #include "suites.h"
 
+char  **th_main_argv;
+
+
 int
-main(void)
+main(int argc, char **argv)
 {
     Suite   *(*suites[])(void) = { PF_CORE_SUITES };
     SRunner  *sr;
     size_t    i;
     int       failed;
 
+    /* The USR2 test re-executes this binary as a master. */
+    if (argc > 1 && strcmp(argv[1], "--master") == 0) {
+        return th_master_main(argc, argv);
+    }
+    th_main_argv = argv;
     sr = srunner_create(NULL);
     for (i = 0; i < sizeof(suites) / sizeof(suites[0]); i++) {
         srunner_add_suite(sr, suites[i]());

@@ -6,9 +6,11 @@
 
 Suite *log_suite(void);
 Suite *sigqueue_suite(void);
+Suite *arbiter_suite(void);
 
 #define PF_CORE_SUITES \
     log_suite, \
-    sigqueue_suite
+    sigqueue_suite, \
+    arbiter_suite
 
 #endif

@@ -1,0 +1,517 @@
+/*
+ * The arbiter object: construction from a pf_config, listeners (bound or
+ * inherited), control verbs, teardown.  The supervision loop is loop.c.
+ */
+#include <errno.h>
+#include <grp.h>
+#include <limits.h>
+#include <pwd.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "internal.h"
+#include "sockaddr.h"
+
+static pf_arbiter  *the_arbiter;     /* one per process: signals are global */
+
+
+void
+pf_config_init(pf_config *cfg)
+{
+    memset(cfg, 0, sizeof(*cfg));
+    cfg->workers = 1;
+    cfg->timeout = 30;
+    cfg->graceful_timeout = 30;
+    cfg->backlog = 2048;
+    cfg->bind_attempts = 5;
+    cfg->umask = -1;
+}
+
+
+static char *
+dup_or_null(const char *s, int *fail)
+{
+    char  *d;
+
+    if (s == NULL) {
+        return NULL;
+    }
+    d = strdup(s);
+    if (d == NULL) {
+        *fail = 1;
+    }
+    return d;
+}
+
+
+static char **
+dup_argv(char *const *argv, int *fail)
+{
+    char   **v;
+    size_t   n, i;
+
+    if (argv == NULL) {
+        return NULL;
+    }
+    for (n = 0; argv[n] != NULL; n++) {
+        /* count */
+    }
+    v = calloc(n + 1, sizeof(*v));
+    if (v == NULL) {
+        *fail = 1;
+        return NULL;
+    }
+    for (i = 0; i < n; i++) {
+        v[i] = strdup(argv[i]);
+        if (v[i] == NULL) {
+            *fail = 1;
+        }
+    }
+    return v;
+}
+
+
+static void
+free_argv(char **v)
+{
+    size_t  i;
+
+    for (i = 0; v != NULL && v[i] != NULL; i++) {
+        free(v[i]);
+    }
+    free(v);
+}
+
+
+static int
+resolve_ids(pf_arbiter *a)
+{
+    struct passwd  *pw;
+    struct group   *gr;
+    char           *end;
+    long            n;
+
+    if (a->cfg.user != NULL) {
+        n = strtol(a->cfg.user, &end, 10);
+        pw = getpwnam(a->cfg.user);
+        if (pw != NULL) {
+            a->uid = pw->pw_uid;
+            a->gid = pw->pw_gid;
+            a->set_gid = 1;
+        } else if (*a->cfg.user != '\0' && *end == '\0' && n >= 0) {
+            a->uid = (uid_t) n;
+        } else {
+            pf_log(PF_LOG_ERROR, "No such user: '%s'", a->cfg.user);
+            return -1;
+        }
+        a->set_uid = 1;
+    }
+    if (a->cfg.group != NULL) {
+        n = strtol(a->cfg.group, &end, 10);
+        gr = getgrnam(a->cfg.group);
+        if (gr != NULL) {
+            a->gid = gr->gr_gid;
+        } else if (*a->cfg.group != '\0' && *end == '\0' && n >= 0) {
+            a->gid = (gid_t) n;
+        } else {
+            pf_log(PF_LOG_ERROR, "No such group: '%s'", a->cfg.group);
+            return -1;
+        }
+        a->set_gid = 1;
+    }
+    return 0;
+}
+
+
+static const char *
+env_prefix(const pf_arbiter *a)
+{
+    return a->cfg.env_prefix ? a->cfg.env_prefix : "PREFORK";
+}
+
+
+/* A USR2 child knows its old master from <prefix>_PID. */
+static void
+read_master_pid(pf_arbiter *a)
+{
+    char         name[64];
+    const char  *v;
+    char        *end;
+    long         n;
+
+    snprintf(name, sizeof(name), "%s_PID", env_prefix(a));
+    v = getenv(name);
+    if (v == NULL) {
+        return;
+    }
+    n = strtol(v, &end, 10);
+    if (*v != '\0' && *end == '\0' && n > 0 && n < INT_MAX) {
+        a->master_pid = (pid_t) n;
+    } else {
+        pf_log(PF_LOG_WARNING, "ignoring malformed %s='%s'", name, v);
+        unsetenv(name);
+    }
+}
+
+
+static int
+copy_config(pf_arbiter *a, const pf_config *cfg)
+{
+    int  fail = 0;
+
+    a->cfg = *cfg;
+    a->cfg.pidfile = dup_or_null(cfg->pidfile, &fail);
+    a->cfg.proc_name = dup_or_null(cfg->proc_name, &fail);
+    a->cfg.scheme = dup_or_null(cfg->scheme, &fail);
+    a->cfg.user = dup_or_null(cfg->user, &fail);
+    a->cfg.group = dup_or_null(cfg->group, &fail);
+    a->cfg.env_prefix = dup_or_null(cfg->env_prefix, &fail);
+    a->argv = dup_argv(cfg->argv, &fail);
+    a->cfg.argv = a->argv;
+    a->prog = dup_or_null(program_invocation_short_name, &fail);
+    a->proc_name = dup_or_null(cfg->proc_name ? cfg->proc_name
+                               : program_invocation_short_name, &fail);
+    a->start_cwd = getcwd(NULL, 0);
+    return fail ? -1 : 0;
+}
+
+
+static void
+free_config(pf_arbiter *a)
+{
+    free((char *) a->cfg.pidfile);
+    free((char *) a->cfg.proc_name);
+    free((char *) a->cfg.scheme);
+    free((char *) a->cfg.user);
+    free((char *) a->cfg.group);
+    free((char *) a->cfg.env_prefix);
+    free_argv(a->argv);
+    free(a->proc_name);
+    free(a->prog);
+    free(a->start_cwd);
+    free(a->pidfile);
+    free(a->reason);
+}
+
+
+pf_arbiter *
+pf_arbiter_new(const pf_config *cfg, const pf_worker_ops *ops, void *ud)
+{
+    pf_arbiter  *a;
+    int          n, sd = 0;
+
+    if (cfg == NULL || ops == NULL || ops->run == NULL
+        || ops->version != PF_WORKER_OPS_VERSION || cfg->workers < 0
+        || cfg->backlog < 0)
+    {
+        errno = EINVAL;
+        return NULL;
+    }
+    if (the_arbiter != NULL) {
+        errno = EBUSY;
+        return NULL;
+    }
+    a = calloc(1, sizeof(*a));
+    if (a == NULL) {
+        return NULL;
+    }
+    a->ops = ops;
+    a->ud = ud;
+    a->life[0] = a->life[1] = a->notify[0] = a->notify[1] = -1;
+    a->ready_fd = -1;
+    a->master_name = "Master";
+    a->target = cfg->workers;
+    if (copy_config(a, cfg) == -1 || resolve_ids(a) == -1) {
+        int e = errno ? errno : EINVAL;
+
+        free_config(a);
+        free(a);
+        errno = e == ENOMEM ? ENOMEM : EINVAL;
+        return NULL;
+    }
+    read_master_pid(a);
+    pf__proctitle_init(cfg->argv);
+    n = pf_listen_inherited(a->inherited, PF__MAX_LISTENERS, env_prefix(a), &sd);
+    if (n > 0) {
+        a->ninherited = n;
+        a->inherited_systemd = sd != 0;
+    }
+    the_arbiter = a;
+    return a;
+}
+
+
+static int
+add_listener(pf_arbiter *a, int fd, const char *unlink_path, int systemd)
+{
+    pf__listener  *l;
+
+    if (a->nls == PF__MAX_LISTENERS) {
+        errno = EMFILE;
+        return -1;
+    }
+    l = &a->ls[a->nls];
+    l->fd = fd;
+    l->from_systemd = systemd != 0;
+    l->unlink_path = NULL;
+    if (unlink_path != NULL && (l->unlink_path = strdup(unlink_path)) == NULL) {
+        return -1;
+    }
+    a->lsfd[a->nls++] = fd;
+    return 0;
+}
+
+
+/* Reuse an inherited socket bound to the same address (nginx, gunicorn). */
+static int
+claim_inherited(pf_arbiter *a, const char *addr)
+{
+    int  i;
+
+    for (i = 0; i < a->ninherited; i++) {
+        if (a->inherited[i] >= 0 && pf_listen_matches(a->inherited[i], addr) == 1) {
+            if (add_listener(a, a->inherited[i], NULL, a->inherited_systemd) == -1) {
+                return -1;
+            }
+            a->inherited[i] = -1;
+            return 1;
+        }
+    }
+    return 0;
+}
+
+
+static void
+log_bind_failure(const char *addr, int err)
+{
+    if (err == EADDRINUSE) {
+        pf_log(PF_LOG_ERROR, "Connection in use: %s", addr);
+    } else if (err == EADDRNOTAVAIL) {
+        pf_log(PF_LOG_ERROR, "Invalid address: %s", addr);
+    } else {
+        pf_log_errno(PF_LOG_ERROR, err, "connection to %s failed", addr);
+    }
+}
+
+
+static int
+bind_once(pf_arbiter *a, const char *addr, const pf__addr *pa)
+{
+    mode_t  old = 0;
+    int     fd, e;
+
+    if (pa->family == AF_UNIX && a->cfg.umask >= 0) {
+        old = umask((mode_t) a->cfg.umask);
+    }
+    fd = pf_listen(addr, a->cfg.backlog, a->cfg.listen_flags);
+    e = errno;
+    if (pa->family == AF_UNIX && a->cfg.umask >= 0) {
+        umask(old);
+    }
+    if (fd >= 0 && pa->family == AF_UNIX && (a->set_uid || a->set_gid)
+        && chown(pa->path, a->set_uid ? a->uid : (uid_t) -1,
+                 a->set_gid ? a->gid : (gid_t) -1) == -1)
+    {
+        pf_log_errno(PF_LOG_WARNING, errno, "chown(%s) failed", pa->path);
+    }
+    errno = e;
+    return fd;
+}
+
+
+int
+pf_arbiter_listen(pf_arbiter *a, const char *addr)
+{
+    struct timespec  second = { 1, 0 };
+    pf__addr         pa;
+    int              fd, r, attempt, e = 0;
+
+    if (pf__addr_parse(addr, &pa) == -1) {
+        return -1;
+    }
+    r = claim_inherited(a, addr);
+    if (r != 0) {
+        return r == 1 ? 0 : -1;
+    }
+    for (attempt = 1; ; attempt++) {
+        fd = bind_once(a, addr, &pa);
+        if (fd >= 0) {
+            if (add_listener(a, fd, pa.family == AF_UNIX ? pa.path : NULL, 0)
+                == -1)
+            {
+                e = errno;
+                close(fd);
+                errno = e;
+                return -1;
+            }
+            return 0;
+        }
+        e = errno;
+        if (e == EINVAL || e == ENOTSOCK || e == EBADF) {
+            break;                  /* retrying cannot help */
+        }
+        log_bind_failure(addr, e);
+        if (attempt >= a->cfg.bind_attempts) {
+            break;
+        }
+        pf_log(PF_LOG_DEBUG, "Retrying in 1 second.");
+        while (nanosleep(&second, &second) == -1 && errno == EINTR) {
+            /* the rest of the second */
+        }
+        second.tv_sec = 1;
+        second.tv_nsec = 0;
+    }
+    pf_log(PF_LOG_ERROR, "Can't connect to %s", addr);
+    errno = e;
+    return -1;
+}
+
+
+int
+pf_arbiter_adopt(pf_arbiter *a, int fd)
+{
+    return add_listener(a, fd, NULL, 0);
+}
+
+
+const int *
+pf_arbiter_listeners(const pf_arbiter *a, size_t *n)
+{
+    if (n != NULL) {
+        *n = a->nls;
+    }
+    return a->lsfd;
+}
+
+
+pid_t
+pf_arbiter_pid(const pf_arbiter *a)
+{
+    return a->pid ? a->pid : getpid();
+}
+
+
+pid_t
+pf_arbiter_parent_pid(const pf_arbiter *a)
+{
+    return a->master_pid;
+}
+
+
+void
+pf_arbiter_stop(pf_arbiter *a, int graceful)
+{
+    long long  now = pf__now_ms();
+    size_t     i;
+
+    if (a->state == PF__STOPPING) {
+        if (graceful || !a->graceful) {
+            return;
+        }
+        /* A quick stop requested during a graceful one: cut it short. */
+        pf_log(PF_LOG_INFO, "Quick shutdown requested");
+        a->graceful = 0;
+        if (a->stop_deadline > now + 2000) {
+            a->stop_deadline = now + 2000;
+        }
+    } else {
+        a->state = PF__STOPPING;
+        a->graceful = graceful != 0;
+        a->stop_deadline = now + (long long) a->cfg.graceful_timeout * 1000;
+    }
+    for (i = 0; i < a->nkids; i++) {
+        if (!a->kids[i].killed) {
+            kill(a->kids[i].pid, a->graceful ? SIGTERM : SIGQUIT);
+            a->kids[i].stopping = 1;
+        }
+    }
+    pf_sigqueue_wakeup();
+}
+
+
+void
+pf_arbiter_halt(pf_arbiter *a, int status, const char *reason)
+{
+    a->status = status;
+    if (reason != NULL && a->reason == NULL) {
+        a->reason = strdup(reason);
+    }
+    pf_arbiter_stop(a, 1);
+}
+
+
+void
+pf_arbiter_reload(pf_arbiter *a)
+{
+    a->gen++;
+    pf_sigqueue_wakeup();
+}
+
+
+int
+pf_arbiter_reexec(pf_arbiter *a)
+{
+    return pf__reexec(a);
+}
+
+
+void
+pf_arbiter_set_workers(pf_arbiter *a, int n)
+{
+    a->target = n < 0 ? 0 : n;
+    pf_sigqueue_wakeup();
+}
+
+
+int
+pf_arbiter_workers(const pf_arbiter *a)
+{
+    return a->target;
+}
+
+
+void
+pf_arbiter_wakeup(void)
+{
+    pf_sigqueue_wakeup();
+}
+
+
+void
+pf_arbiter_free(pf_arbiter *a)
+{
+    size_t  i;
+    int     j;
+
+    if (a == NULL) {
+        return;
+    }
+    for (i = 0; i < a->nls; i++) {
+        close(a->ls[i].fd);
+        free(a->ls[i].unlink_path);
+    }
+    for (j = 0; j < a->ninherited; j++) {
+        if (a->inherited[j] >= 0) {
+            close(a->inherited[j]);
+        }
+    }
+    for (j = 0; j < 2; j++) {
+        if (a->life[j] >= 0) {
+            close(a->life[j]);
+        }
+        if (a->notify[j] >= 0) {
+            close(a->notify[j]);
+        }
+    }
+    pf__heart_free(&a->heart);
+    free(a->kids);
+    free_config(a);
+    if (the_arbiter == a) {
+        the_arbiter = NULL;
+    }
+    free(a);
+}

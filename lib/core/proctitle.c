@@ -1,0 +1,66 @@
+/*
+ * Process titles ("prefork-wsgi: master [app:app]") by overwriting the
+ * memory of argv[], as nginx does.  The environment strings that follow
+ * argv are moved to the heap first, so getenv() keeps working; argv[]
+ * strings themselves are clobbered, which pf_arbiter.3 documents.  The
+ * kernel's comm name is left alone so killall(1) and pkill(1) keep working.
+ */
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "internal.h"
+
+extern char **environ;
+
+static char    *title_start;
+static size_t   title_len;
+
+
+void
+pf__proctitle_init(char *const *argv)
+{
+    char    *end;
+    size_t   i;
+
+    if (argv == NULL || argv[0] == NULL || title_start != NULL) {
+        return;
+    }
+    end = argv[0] + strlen(argv[0]) + 1;
+    for (i = 1; argv[i] != NULL && argv[i] == end; i++) {
+        end = argv[i] + strlen(argv[i]) + 1;
+    }
+    /* Only argv strings that are contiguous (as the kernel lays them out)
+     * can be reused; the environment usually follows them. */
+    if (argv[i] == NULL) {
+        for (i = 0; environ[i] != NULL && environ[i] == end; i++) {
+            char *copy = strdup(environ[i]);
+
+            if (copy == NULL) {
+                break;
+            }
+            end = environ[i] + strlen(environ[i]) + 1;
+            environ[i] = copy;
+        }
+    }
+    title_start = argv[0];
+    title_len = (size_t) (end - argv[0]);
+}
+
+
+void
+pf__proctitle_set(const char *fmt, ...)
+{
+    char     buf[256];
+    va_list  ap;
+
+    va_start(ap, fmt);
+    vsnprintf(buf, sizeof(buf), fmt, ap);
+    va_end(ap);
+    if (title_start == NULL || title_len < 2) {
+        return;
+    }
+    memset(title_start, 0, title_len);
+    snprintf(title_start, title_len, "%s", buf);
+}
