@@ -88,6 +88,26 @@ stdio_to_null(int keep_stdio)
 }
 
 
+/* With a stdio fd closed, socketpair() may fill its slot, and the ready
+ * channel would then receive what the daemon prints. */
+static int
+above_stdio(int *fd)
+{
+    int  moved;
+
+    if (*fd > 2) {
+        return 0;
+    }
+    moved = fcntl(*fd, F_DUPFD_CLOEXEC, 3);
+    if (moved == -1) {
+        return -1;
+    }
+    close(*fd);
+    *fd = moved;
+    return 0;
+}
+
+
 int
 pf_daemonize(int keep_stdio, int *ready_fd)
 {
@@ -100,6 +120,15 @@ pf_daemonize(int keep_stdio, int *ready_fd)
     }
     if (socketpair(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0, ch) == -1) {
         pf_log_errno(PF_LOG_ERROR, errno, "socketpair() failed");
+        return -1;
+    }
+    if (above_stdio(&ch[0]) == -1 || above_stdio(&ch[1]) == -1) {
+        int e = errno;
+
+        pf_log_errno(PF_LOG_ERROR, e, "fcntl(F_DUPFD_CLOEXEC) failed");
+        close(ch[0]);
+        close(ch[1]);
+        errno = e;
         return -1;
     }
     pid = fork();

@@ -307,8 +307,9 @@ pf__listen_fd(int fd, int backlog, unsigned flags, const char *name)
 {
     struct sockaddr_storage  ss;
     socklen_t                len = sizeof(ss);
+    socklen_t                tlen;
     struct stat              st;
-    int                      fl;
+    int                      fl, type;
 
     if (fstat(fd, &st) == -1) {
         pf_log_errno(PF_LOG_ERROR, errno, "fstat(%s) failed", name);
@@ -321,6 +322,19 @@ pf__listen_fd(int fd, int backlog, unsigned flags, const char *name)
     }
     if (getsockname(fd, (struct sockaddr *) &ss, &len) == -1) {
         pf_log_errno(PF_LOG_ERROR, errno, "getsockname(%s) failed", name);
+        return -1;
+    }
+    /* Checked before anything is changed: listen() would refuse anyway. */
+    tlen = sizeof(type);
+    if (getsockopt(fd, SOL_SOCKET, SO_TYPE, &type, &tlen) == -1) {
+        pf_log_errno(PF_LOG_ERROR, errno, "getsockopt(%s, SO_TYPE) failed",
+                     name);
+        return -1;
+    }
+    if (type != SOCK_STREAM) {
+        pf_log_errno(PF_LOG_ERROR, EOPNOTSUPP,
+                     "listen(%s) failed: not a stream socket", name);
+        errno = EOPNOTSUPP;
         return -1;
     }
     if ((fl = fcntl(fd, F_GETFL)) == -1
