@@ -7,10 +7,18 @@
 Suite *log_suite(void);
 Suite *sigqueue_suite(void);
 Suite *arbiter_suite(void);
+Suite *sockets_suite(void);
+Suite *inherit_suite(void);
+Suite *pidfile_suite(void);
+Suite *daemon_suite(void);
 
 #define PF_CORE_SUITES \
     log_suite, \
     sigqueue_suite, \
-    arbiter_suite
+    arbiter_suite, \
+    sockets_suite, \
+    inherit_suite, \
+    pidfile_suite, \
+    daemon_suite
 
 #endif
