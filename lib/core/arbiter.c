@@ -266,15 +266,19 @@ add_listener(pf_arbiter *a, int fd, const char *unlink_path, int systemd)
 }
 
 
-/* Reuse an inherited socket bound to the same address (nginx, gunicorn). */
+/* Reuse an inherited socket bound to the same address (nginx, gunicorn).
+ * A unix socket file passed on by an old master becomes ours to remove when
+ * we stop as the last master; systemd's never does. */
 static int
-claim_inherited(pf_arbiter *a, const char *addr)
+claim_inherited(pf_arbiter *a, const char *addr, const pf__addr *pa)
 {
-    int  i;
+    const char  *path;
+    int          i;
 
+    path = pa->family == AF_UNIX && !a->inherited_systemd ? pa->path : NULL;
     for (i = 0; i < a->ninherited; i++) {
         if (a->inherited[i] >= 0 && pf_listen_matches(a->inherited[i], addr) == 1) {
-            if (add_listener(a, a->inherited[i], NULL, a->inherited_systemd) == -1) {
+            if (add_listener(a, a->inherited[i], path, a->inherited_systemd) == -1) {
                 return -1;
             }
             a->inherited[i] = -1;
@@ -333,7 +337,7 @@ pf_arbiter_listen(pf_arbiter *a, const char *addr)
     if (pf__addr_parse(addr, &pa) == -1) {
         return -1;
     }
-    r = claim_inherited(a, addr);
+    r = claim_inherited(a, addr, &pa);
     if (r != 0) {
         return r == 1 ? 0 : -1;
     }

@@ -678,7 +678,9 @@ close_listeners(pf_arbiter *a)
     size_t  i;
 
     for (i = 0; i < a->nls; i++) {
-        if (a->ls[i].unlink_path != NULL && !keep && !a->ls[i].from_systemd) {
+        if (a->ls[i].unlink_path != NULL && a->ls[i].unlink_path[0] != '@'
+            && !keep && !a->ls[i].from_systemd)
+        {
             unlink(a->ls[i].unlink_path);
         }
         close(a->ls[i].fd);

@@ -146,7 +146,6 @@ pf__maybe_promote(pf_arbiter *a)
     if (a->master_pid == 0 || getppid() == a->master_pid) {
         return;
     }
-    pf_log(PF_LOG_INFO, "Master has been promoted.");
     a->master_pid = 0;
     a->master_name = "Master";
     snprintf(name, sizeof(name), "%s_PID", prefix(a));
@@ -162,9 +161,11 @@ pf__maybe_promote(pf_arbiter *a)
             pf_log_errno(PF_LOG_WARNING, errno, "rename(%s, %s) failed",
                          a->pidfile, real);
             free(real);
+            pf_log(PF_LOG_INFO, "Master has been promoted.");
             return;
         }
         free(a->pidfile);
         a->pidfile = real;
     }
+    pf_log(PF_LOG_INFO, "Master has been promoted.");
 }

@@ -226,9 +226,6 @@ run_master(const th_opts *o, const char *addr)
     cfg.env_prefix = o->env_prefix;
     cfg.bind_attempts = 1;
     ctx.o = *o;
-    if (o->argv != NULL) {
-        fcntl(ctx.rec, F_SETFD, 0);     /* the re-executed master reports too */
-    }
     a = pf_arbiter_new(&cfg, &tw_ops, NULL);
     if (a == NULL || pf_arbiter_listen(a, addr) == -1) {
         return 99;
@@ -262,6 +259,11 @@ th_master_start(th_master *m, const th_opts *o)
         close(lp[0]);
         dup2(lp[1], 2);
         ctx.rec = rp[1];
+        if (o->argv != NULL) {
+            /* The re-executed master finds the record pipe here. */
+            ctx.rec = dup2(rp[1], TH_REEXEC_RECFD);
+            ((char **) o->argv)[3] = m->addr;  /* th_master_main's layout */
+        }
         _exit(run_master(o, m->addr));
     }
     close(rp[1]);

@@ -74,6 +74,9 @@ void   th_master_cleanup(th_master *m);
 /* Ask a TW_SERVE worker who it is: its pid, or -1. */
 int    th_ask_pid(th_master *m);
 
+/* The record pipe's fd number in a master started with argv (USR2 tests). */
+#define TH_REEXEC_RECFD  200
+
 /* main()'s argv, for the process-title test. */
 extern char **th_main_argv;
 

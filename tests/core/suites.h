@@ -7,6 +7,7 @@
 Suite *log_suite(void);
 Suite *sigqueue_suite(void);
 Suite *arbiter_suite(void);
+Suite *reexec_suite(void);
 Suite *sockets_suite(void);
 Suite *inherit_suite(void);
 Suite *pidfile_suite(void);
@@ -16,6 +17,7 @@ Suite *daemon_suite(void);
     log_suite, \
     sigqueue_suite, \
     arbiter_suite, \
+    reexec_suite, \
     sockets_suite, \
     inherit_suite, \
     pidfile_suite, \
