@@ -885,7 +885,11 @@ pfh_parse_request(const char *buf, size_t len, pfh_request *req,
     lf = memchr(buf, '\n', scan);
     if (lf == NULL) {
         if (len >= c.line_limit + 2) {
-            return fail_too_long(&c, buf, scan, len);
+            /* error path only: find the line's real length for the text */
+            lf = memchr(buf + scan, '\n', len - scan);
+            line_len = lf != NULL && lf[-1] == '\r' ? (size_t) (lf - 1 - buf)
+                                                    : len;
+            return fail_too_long(&c, buf, scan, line_len);
         }
         return -2;
     }

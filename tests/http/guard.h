@@ -8,7 +8,7 @@
 
 #include <stddef.h>
 
-#define GUARD_MAX  (256 * 1024)      /* the largest input a test may place */
+#define GUARD_MAX  (1024 * 1024)      /* the largest input a test may place */
 
 /* Copy len bytes (len <= GUARD_MAX; data may lie inside the region) so they
  * end at the guard page; returns where they now start (writable). */
