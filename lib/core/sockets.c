@@ -193,19 +193,19 @@ resolve(const char *host, int port, pf__addr *out)
 static int
 parse_tcp(const char *s, pf__addr *out)
 {
-    const char  *h, *p = NULL, *close, *colon;
+    const char  *h, *p = NULL, *rb, *colon;
     size_t       hlen, plen = 0, i;
     char         host[HOST_MAX + 1];
     int          port = PF_DEFAULT_PORT;
 
-    if (s[0] == '[' && (close = strchr(s, ']')) != NULL) {
+    if (s[0] == '[' && (rb = strchr(s, ']')) != NULL) {
         h = s + 1;
-        hlen = (size_t) (close - h);
-        if (close[1] == ':') {
-            p = close + 2;
+        hlen = (size_t) (rb - h);
+        if (rb[1] == ':') {
+            p = rb + 2;
             plen = strlen(p);
-        } else if (close[1] != '\0') {
-            p = close + 1;
+        } else if (rb[1] != '\0') {
+            p = rb + 1;
             plen = strlen(p);
         }
     } else if ((colon = strchr(s, ':')) != NULL) {
