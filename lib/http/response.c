@@ -32,7 +32,9 @@ put(out *o, const char *s, size_t n)
         o->full = 1;
         return;
     }
-    memcpy(o->p + o->len, s, n);
+    if (o->p != NULL) {
+        memcpy(o->p + o->len, s, n);
+    }
     o->len += n;
 }
 
@@ -481,37 +483,40 @@ put_escaped(out *o, const char *s)
 ssize_t
 pfh_error_page(int status, const char *mesg, char *buf, size_t cap)
 {
-    char         head[160];
     const char  *reason;
-    out          body;
-    size_t       hl, bl;
-    int          k;
+    out          o;
+    size_t       pass, bl = 0;
+    char         head[160];
+    int          hl;
 
     reason = pfh_reason(status);
-    /* The body goes first at an offset, then the head is slid in front. */
-    if (cap < sizeof(head)) {
-        return -2;
+    if (mesg == NULL) {
+        mesg = "";
     }
-    body.p = buf + sizeof(head);
-    body.len = 0;
-    body.cap = cap - sizeof(head);
-    body.full = 0;
-    PUTS(&body, "<html>\n  <head>\n    <title>");
-    put(&body, reason, strlen(reason));
-    PUTS(&body, "</title>\n  </head>\n  <body>\n    <h1><p>");
-    put(&body, reason, strlen(reason));
-    PUTS(&body, "</p></h1>\n    ");
-    put_escaped(&body, mesg ? mesg : "");
-    PUTS(&body, "\n  </body>\n</html>\n");
-    if (body.full) {
-        return -2;
+    /* pass 0 only measures the body (o.p == NULL), pass 1 writes it */
+    for (pass = 0; pass < 2; pass++) {
+        if (pass == 0) {
+            o.p = NULL;
+            o.len = 0;
+            o.cap = (size_t) -1;
+        } else {
+            hl = snprintf(head, sizeof(head), "HTTP/1.1 %d %s\r\n"
+                          "Connection: close\r\nContent-Type: text/html\r\n"
+                          "Content-Length: %zu\r\n\r\n", status, reason, bl);
+            o.p = buf;
+            o.len = 0;
+            o.cap = cap;
+            put(&o, head, (size_t) hl);
+        }
+        o.full = 0;
+        PUTS(&o, "<html>\n  <head>\n    <title>");
+        put(&o, reason, strlen(reason));
+        PUTS(&o, "</title>\n  </head>\n  <body>\n    <h1><p>");
+        put(&o, reason, strlen(reason));
+        PUTS(&o, "</p></h1>\n    ");
+        put_escaped(&o, mesg);
+        PUTS(&o, "\n  </body>\n</html>\n");
+        bl = o.len;
     }
-    bl = body.len;
-    k = snprintf(head, sizeof(head), "HTTP/1.1 %d %s\r\nConnection: close\r\n"
-                 "Content-Type: text/html\r\nContent-Length: %zu\r\n\r\n",
-                 status, reason, bl);
-    hl = (size_t) k;
-    memmove(buf + hl, buf + sizeof(head), bl);
-    memcpy(buf, head, hl);
-    return (ssize_t) (hl + bl);
+    return o.full ? -2 : (ssize_t) o.len;
 }
