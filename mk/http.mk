@@ -64,11 +64,17 @@ fuzz: fuzz-build
 	    mkdir -p $(FUZZ_DIR)/corpus-$$t; \
 	    echo "== fuzz_$$t for $(FUZZ_SECONDS)s"; \
 	    $(FUZZ_DIR)/fuzz_$$t -max_total_time=$(FUZZ_SECONDS) \
-	        -max_len=4096 -print_final_stats=1 \
+	        -max_len=4096 -print_final_stats=1 -rss_limit_mb=4096 \
+	        -artifact_prefix=$(FUZZ_DIR)/ \
 	        $(FUZZ_DIR)/corpus-$$t fuzz/seeds-$$t \
-	        2>&1 | grep -E 'stat::number_of_executed_units|stat::peak_rss|ERROR|SUMMARY|Done' \
-	        || exit 1; \
-	    test -z "$$(ls $(FUZZ_DIR)/crash-* 2>/dev/null)" || exit 1; \
+	        > $(FUZZ_DIR)/fuzz_$$t.log 2>&1; \
+	    rc=$$?; \
+	    grep -E 'number_of_executed_units|peak_rss|ERROR|SUMMARY|^Done' \
+	        $(FUZZ_DIR)/fuzz_$$t.log; \
+	    if [ $$rc -ne 0 ]; then \
+	        echo "fuzz_$$t failed (exit $$rc): see $(FUZZ_DIR)/fuzz_$$t.log"; \
+	        exit 1; \
+	    fi; \
 	done
 
 # ---- parser micro-benchmark (not part of make check) --------------------
