@@ -79,9 +79,11 @@ fuzz: fuzz-build
 
 # ---- parser micro-benchmark (not part of make check) --------------------
 BENCH_PARSER_SRC := bench/parser/bench_parser.c
-BENCH_PARSER_BIN := $(FUZZ_DIR)/../build/bench/bench_parser
-HTTP_PARSER_OK   := $(shell printf '\#include <http_parser.h>\nint main(void){return 0;}\n' \
-                      | $(CC) -x c - -o /dev/null -lhttp_parser 2>/dev/null && echo 1)
+BENCH_PARSER_BIN := build/bench/bench_parser
+HTTP_PARSER_OK   := $(shell test -f /usr/include/http_parser.h \
+                      && echo 'int main(void){return 0;}' \
+                      | $(CC) -x c - -o /dev/null -lhttp_parser 2>/dev/null \
+                      && echo 1)
 
 ifeq ($(HTTP_PARSER_OK),1)
 BENCH_PARSER_FLAGS := -DHAVE_HTTP_PARSER
@@ -89,9 +91,11 @@ BENCH_PARSER_LIBS  := -lhttp_parser
 endif
 
 .PHONY: bench-parser
-bench-parser: $(BENCH_PARSER_SRC) $(HTTP_SRC) lib/http/http.h
-	@mkdir -p build/bench
-	$(CC) -std=c11 -D_GNU_SOURCE -O2 -Ilib/http $(BENCH_PARSER_FLAGS) \
-	    -o build/bench/bench_parser $(BENCH_PARSER_SRC) $(HTTP_SRC) \
+bench-parser: $(BENCH_PARSER_BIN)
+	$(BENCH_PARSER_BIN)
+
+$(BENCH_PARSER_BIN): $(BENCH_PARSER_SRC) $(HTTP_SRC) lib/http/http.h
+	@mkdir -p $(@D)
+	$(CC) -std=c11 -D_GNU_SOURCE -O2 -Wall -Wextra -Ilib/http \
+	    $(BENCH_PARSER_FLAGS) -o $@ $(BENCH_PARSER_SRC) $(HTTP_SRC) \
 	    $(BENCH_PARSER_LIBS)
-	build/bench/bench_parser
