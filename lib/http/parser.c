@@ -10,6 +10,9 @@
 #include <arpa/inet.h>
 #include <stdio.h>
 #include <string.h>
+#ifdef __SSE2__
+#include <emmintrin.h>
+#endif
 
 #include "http.h"
 #include "chars.h"
@@ -248,8 +251,8 @@ split_target(ctx *c, const char *t, size_t n)
     const char   *p = t, *e = t + n, *q, *h;
     size_t        i;
 
-    if (n >= 2 && t[0] == '/' && t[1] == '/') {
-        goto path;
+    if (t[0] == '/') {
+        goto path;            /* origin-form, "//x" included: no scheme */
     }
     q = memchr(t, ':', n);
     if (q != NULL && q > t && ((t[0] | 0x20) >= 'a' && (t[0] | 0x20) <= 'z')
@@ -420,7 +423,10 @@ classify(ctx *c, const char *name, size_t n)
     }
     if (c->trusted) {
         for (i = 0; i < cfg->n_secure_scheme_headers; i++) {
-            if (pfh__ieq2(name, n, cfg->secure_scheme_headers[i].name,
+            if (pfh__lower[(unsigned char) name[0]]
+                == pfh__lower[(unsigned char)
+                              cfg->secure_scheme_headers[i].name[0]]
+                && pfh__ieq2(name, n, cfg->secure_scheme_headers[i].name,
                           strlen(cfg->secure_scheme_headers[i].name)))
             {
                 return F_SCHEME + (int) i;
@@ -607,11 +613,34 @@ fail_bad_name(ctx *c, const char *p, const char *fend)
 
 
 /* Scan a value from p: returns the CR that ends the line, or NULL at a
- * forbidden byte (a CTL, a bare CR or LF).  The head ends in CRLF CRLF, so
- * the scan always stops inside it. */
+ * forbidden byte (a CTL, a bare CR or LF).  The head ends in CRLF CRLF
+ * before end, so the scan always stops inside it; with SSE2, 16 bytes are
+ * checked at a time while 16 remain before end. */
 static const char *
-scan_value(const char *p)
+scan_value(const char *p, const char *end)
 {
+#ifdef __SSE2__
+    const __m128i  lim = _mm_set1_epi8(0x1f);
+    const __m128i  del = _mm_set1_epi8(0x7f);
+    const __m128i  tab = _mm_set1_epi8('\t');
+    __m128i        v, bad;
+    int            m;
+
+    while (end - p >= 16) {
+        v = _mm_loadu_si128((const __m128i *) (const void *) p);
+        bad = _mm_cmpeq_epi8(_mm_min_epu8(v, lim), v);
+        bad = _mm_andnot_si128(_mm_cmpeq_epi8(v, tab), bad);
+        bad = _mm_or_si128(bad, _mm_cmpeq_epi8(v, del));
+        m = _mm_movemask_epi8(bad);
+        if (m != 0) {
+            p += __builtin_ctz((unsigned) m);
+            break;
+        }
+        p += 16;
+    }
+#else
+    (void) end;
+#endif
     while (pfh__val[(unsigned char) *p]) {
         p++;
     }
@@ -668,7 +697,7 @@ parse_fields(ctx *c, const char *p, const char *fend, pfh_header *headers,
         while (*v == ' ' || *v == '\t') {
             v++;
         }
-        e = scan_value(v);
+        e = scan_value(v, fend + 2);
         if (e == NULL) {
             return fail_header(c, name, nn);
         }
@@ -704,7 +733,7 @@ parse_fields(ctx *c, const char *p, const char *fend, pfh_header *headers,
             for (v = p; *v == ' ' || *v == '\t'; v++) {
                 /* void */
             }
-            e = scan_value(v);
+            e = scan_value(v, fend + 2);
             if (e == NULL) {
                 return fail_header(c, name, nn);
             }

@@ -466,6 +466,49 @@ START_TEST(field_syntax)
 END_TEST
 
 
+/* Long values go through the 16-byte scan: a forbidden byte at any offset
+ * is found, and allowed bytes at any offset are not mistaken for one. */
+START_TEST(long_values)
+{
+    static const unsigned char  badb[] = { 0x00, 0x01, 0x0a, 0x0d, 0x1f,
+                                           0x7f };
+    static const unsigned char  okb[] = { '\t', ' ', 0x20, 0x7e, 0x80, 0x9f,
+                                          0xff };
+    pfh_config   cfg;
+    pfh_request  req;
+    char         in[256];
+    size_t       pos, k, n, want;
+    int          r;
+
+    pfh_config_init(&cfg);
+    for (pos = 0; pos < 70; pos++) {
+        for (k = 0; k < sizeof(badb) + sizeof(okb); k++) {
+            n = (size_t) sprintf(in, "GET / HTTP/1.1\r\nA: ");
+            memset(in + n, 'v', 70);
+            in[n + pos] = (char) (k < sizeof(badb) ? badb[k]
+                                                   : okb[k - sizeof(badb)]);
+            n += 70;
+            memcpy(in + n, "v\r\nB: w\r\n\r\n", 11);
+            n += 11;
+            r = parse(in, n, &req, &cfg, 1, 0);
+            if (k < sizeof(badb)) {
+                ck_assert_msg(r == -1 && req.status == 400,
+                              "byte %#x at %zu: %d", badb[k], pos, r);
+            } else {
+                want = pos == 0 && (okb[k - sizeof(badb)] == ' '
+                                    || okb[k - sizeof(badb)] == '\t')
+                       ? 70 : 71;
+                ck_assert_msg(r == (int) n && req.num_headers == 2
+                              && hdrs[0].value_len == want,
+                              "byte %#x at %zu: %d", okb[k - sizeof(badb)],
+                              pos, r);
+            }
+        }
+    }
+}
+END_TEST
+
+
 START_TEST(field_views)
 {
     pfh_config   cfg;
@@ -881,6 +924,7 @@ parser_suite(void)
     tcase_add_test(tc, line_limits);
     tcase_add_test(tc, field_limits);
     tcase_add_test(tc, field_syntax);
+    tcase_add_test(tc, long_values);
     tcase_add_test(tc, field_views);
     tcase_add_test(tc, content_length_forms);
     tcase_add_test(tc, transfer_encoding_lists);
