@@ -29,12 +29,11 @@ typedef struct pfw_app {
     const char   *url_scheme;        /* "http" */
     const char   *server_software;   /* environ SERVER_SOFTWARE */
     const char   *forwarded_allow_ips; /* "127.0.0.1,::1"; "*" = anyone */
-    /* Header NAME=VALUE pairs (NULL-terminated, upper-case names) that mark
-     * https when sent by a trusted peer; NULL: gunicorn's three defaults. */
-    const char *const *secure_scheme_headers;
     int           proxy_protocol;    /* PFH_PROXY_*; 0 = off */
     const char   *proxy_allow_ips;   /* "127.0.0.1,::1" */
-    pfh_config    http;              /* parser limits and switches */
+    const char   *server_header;     /* Server: value; NULL = "gunicorn" */
+    pfh_config    http;              /* parser limits, switches and
+                                        secure_scheme_headers */
 } pfw_app;
 
 /* Fill app with gunicorn's defaults (spec stays NULL). */

@@ -6,9 +6,11 @@
 
 Suite *interp_suite(void);
 Suite *app_suite(void);
+Suite *request_suite(void);
 
 #define PFW_SUITES \
     interp_suite, \
-    app_suite
+    app_suite, \
+    request_suite
 
 #endif

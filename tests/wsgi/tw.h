@@ -21,3 +21,63 @@ char       *tw_py_str(const char *expr);
 int         tw_py_run(const char *src);
 
 #endif
+
+/* ---- a raw HTTP client for the tests ---- */
+
+typedef struct tw_conn {
+    int     fd;
+    char    buf[1 << 16];
+    size_t  len;                     /* bytes received not yet consumed */
+} tw_conn;
+
+typedef struct tw_resp {
+    int     status;
+    char    head[16384];             /* the raw head, NUL-terminated */
+    char   *body;                    /* decoded body (malloc'd, NUL-ended) */
+    size_t  body_len;
+    int     chunked;
+    int     complete;                /* framing ended properly */
+    int     eof;                     /* the server closed the connection */
+} tw_resp;
+
+int         tw_connect(tw_conn *tc, const char *addr);
+int         tw_send(tw_conn *tc, const void *p, size_t n);
+int         tw_sends(tw_conn *tc, const char *s);
+/* Read one response (framing from its head; no framing: until EOF).
+ * 0 when a head arrived, -1 on timeout or EOF before any head. */
+int         tw_read(tw_conn *tc, tw_resp *r, int ms, int head_request);
+/* The value of the first header name (case-insensitive), or NULL. */
+const char *tw_header(const tw_resp *r, const char *name, char *buf,
+                      size_t len);
+void        tw_resp_free(tw_resp *r);
+/* 1 when the peer closed (EOF) within ms with no more bytes. */
+int         tw_closed(tw_conn *tc, int ms);
+
+/* ---- a server in a forked child (Python lives only there) ---- */
+
+typedef struct tw_server {
+    pid_t   pid;
+    char    addr[640];               /* "127.0.0.1:PORT" or "unix:PATH" */
+    char   *dir;                     /* tmpdir: log file, unix socket */
+    char    logpath[512];
+} tw_server;
+
+/* Options for the child's pfw_app. */
+typedef struct tw_opts {
+    const char  *spec;               /* "probe:app" (tests/apps on path) */
+    int          unix_socket;
+    unsigned     keepalive;          /* 0 = close after each response */
+    const char  *script_name;        /* SCRIPT_NAME in the child's env */
+    int          sendfile;           /* default 1 */
+    unsigned     max_requests;
+    const char  *worker;             /* NULL: pfw_conn_serve loop; else a
+                                        worker kind run through its ops */
+    int          workers;            /* pfw_app.workers */
+} tw_opts;
+
+void        tw_opts_init(tw_opts *o);
+/* Start the child; its log (pf_log and fd 2) goes to logpath. */
+void        tw_server_start(tw_server *s, const tw_opts *o);
+void        tw_server_stop(tw_server *s);
+/* The child's log so far (malloc'd). */
+char       *tw_server_log(const tw_server *s);

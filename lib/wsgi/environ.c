@@ -1,0 +1,667 @@
+/*
+ * The WSGI environ (gunicorn-reference §5.1).  Keys are interned once; the
+ * keys that never change within a worker live in a base dict per listener,
+ * copied for each request (bjoern's approach); header values go straight
+ * from the parser's views into latin-1 str objects.  "HTTP_*" keys for the
+ * header names a worker sees are built once and cached.
+ */
+#include "internal.h"
+
+#include <arpa/inet.h>
+#include <errno.h>
+#include <netinet/in.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <strings.h>
+#include <sys/un.h>
+
+enum {
+    K_REQUEST_METHOD, K_SCRIPT_NAME, K_PATH_INFO, K_QUERY_STRING, K_RAW_URI,
+    K_SERVER_NAME, K_SERVER_PORT, K_SERVER_PROTOCOL, K_REMOTE_ADDR,
+    K_REMOTE_PORT, K_CONTENT_TYPE, K_CONTENT_LENGTH, K_SERVER_SOFTWARE,
+    K_WSGI_VERSION, K_WSGI_URL_SCHEME, K_WSGI_INPUT, K_WSGI_ERRORS,
+    K_WSGI_MULTITHREAD, K_WSGI_MULTIPROCESS, K_WSGI_RUN_ONCE,
+    K_WSGI_FILE_WRAPPER, K_WSGI_INPUT_TERMINATED, K_GUNICORN_SOCKET,
+    K_PROXY_PROTOCOL, K_PROXY_ADDR, K_PROXY_PORT,
+    K__N
+};
+
+static const char *const key_names[K__N] = {
+    "REQUEST_METHOD", "SCRIPT_NAME", "PATH_INFO", "QUERY_STRING", "RAW_URI",
+    "SERVER_NAME", "SERVER_PORT", "SERVER_PROTOCOL", "REMOTE_ADDR",
+    "REMOTE_PORT", "CONTENT_TYPE", "CONTENT_LENGTH", "SERVER_SOFTWARE",
+    "wsgi.version", "wsgi.url_scheme", "wsgi.input", "wsgi.errors",
+    "wsgi.multithread", "wsgi.multiprocess", "wsgi.run_once",
+    "wsgi.file_wrapper", "wsgi.input_terminated", "gunicorn.socket",
+    "PROXY_PROTOCOL", "PROXY_ADDR", "PROXY_PORT",
+};
+
+/* Values worth sharing between requests. */
+enum {
+    V_EMPTY, V_HTTP10, V_HTTP11, V_HTTP, V_HTTPS,
+    V_GET, V_HEAD, V_POST, V_PUT, V_DELETE, V_OPTIONS, V_PATCH,
+    V__N
+};
+
+static const char *const val_names[V__N] = {
+    "", "HTTP/1.0", "HTTP/1.1", "http", "https",
+    "GET", "HEAD", "POST", "PUT", "DELETE", "OPTIONS", "PATCH",
+};
+
+static PyObject  *key[K__N];
+static PyObject  *val[V__N];
+static PyObject  *socket_type;   /* socket.socket */
+
+/* HTTP_* key cache: open addressing over the normalised name. */
+#define HC_SIZE    256
+#define HC_NAME    64
+#define HC_PROBES  8
+
+typedef struct {
+    uint32_t   hash;
+    uint32_t   len;
+    char       name[HC_NAME];            /* "HTTP_X_FOO" */
+    PyObject  *key;
+} hc_entry;
+
+static hc_entry  *hcache;
+
+
+int
+pfw_environ_init(void)
+{
+    PyObject  *mod;
+    size_t     i;
+
+    if (key[0] != NULL) {
+        return 0;
+    }
+    for (i = 0; i < K__N; i++) {
+        key[i] = PyUnicode_InternFromString(key_names[i]);
+        if (key[i] == NULL) {
+            return -1;
+        }
+    }
+    for (i = 0; i < V__N; i++) {
+        val[i] = PyUnicode_InternFromString(val_names[i]);
+        if (val[i] == NULL) {
+            return -1;
+        }
+    }
+    mod = PyImport_ImportModule("socket");
+    if (mod == NULL) {
+        return -1;
+    }
+    socket_type = PyObject_GetAttrString(mod, "socket");
+    Py_DECREF(mod);
+    if (socket_type == NULL) {
+        return -1;
+    }
+    hcache = PyMem_RawCalloc(HC_SIZE, sizeof(hc_entry));
+    if (hcache == NULL) {
+        PyErr_NoMemory();
+        return -1;
+    }
+    return 0;
+}
+
+
+static int
+set_take(PyObject *d, PyObject *k, PyObject *v)
+{
+    int  r;
+
+    if (v == NULL) {
+        return -1;
+    }
+    r = PyDict_SetItem(d, k, v);
+    Py_DECREF(v);
+    return r;
+}
+
+
+static PyObject *
+latin1(const char *s, size_t n)
+{
+    if (n == 0) {
+        Py_INCREF(val[V_EMPTY]);
+        return val[V_EMPTY];
+    }
+    return PyUnicode_DecodeLatin1(s, (Py_ssize_t) n, NULL);
+}
+
+
+/* SERVER_NAME / SERVER_PORT of a TCP listener: its bound address. */
+static int
+base_server(PyObject *d, int fd, int family, PyObject **path)
+{
+    struct sockaddr_storage  ss;
+    struct sockaddr_un      *un = (void *) &ss;
+    socklen_t                len = sizeof(ss);
+    char                     host[INET6_ADDRSTRLEN], port[8];
+    unsigned                 p = 0;
+
+    *path = NULL;
+    if (fd < 0 || getsockname(fd, (struct sockaddr *) &ss, &len) == -1) {
+        return 0;
+    }
+    if (family == AF_UNIX) {
+        if (len > offsetof(struct sockaddr_un, sun_path)
+            && un->sun_path[0] != '\0')
+        {
+            *path = PyUnicode_DecodeFSDefault(un->sun_path);
+            return *path != NULL ? 0 : -1;
+        }
+        *path = PyUnicode_FromString("");
+        return *path != NULL ? 0 : -1;
+    }
+    if (ss.ss_family == AF_INET) {
+        inet_ntop(AF_INET, &((struct sockaddr_in *) &ss)->sin_addr, host,
+                  sizeof(host));
+        p = ntohs(((struct sockaddr_in *) &ss)->sin_port);
+    } else if (ss.ss_family == AF_INET6) {
+        inet_ntop(AF_INET6, &((struct sockaddr_in6 *) &ss)->sin6_addr, host,
+                  sizeof(host));
+        p = ntohs(((struct sockaddr_in6 *) &ss)->sin6_port);
+    } else {
+        return 0;
+    }
+    snprintf(port, sizeof(port), "%u", p);
+    if (set_take(d, key[K_SERVER_NAME], PyUnicode_FromString(host)) < 0
+        || set_take(d, key[K_SERVER_PORT], PyUnicode_FromString(port)) < 0)
+    {
+        return -1;
+    }
+    return 0;
+}
+
+
+PyObject *
+pfw_environ_base(const pfw_app *app, int fd, int family, int multithread,
+                 PyObject **path)
+{
+    PyObject    *d, *errors;
+    const char  *script = getenv("SCRIPT_NAME");
+
+    d = PyDict_New();
+    if (d == NULL) {
+        return NULL;
+    }
+    errors = PySys_GetObject("stderr");              /* borrowed */
+    if (set_take(d, key[K_WSGI_VERSION], Py_BuildValue("(ii)", 1, 0)) < 0
+        || set_take(d, key[K_WSGI_URL_SCHEME],
+                    PyUnicode_FromString(app->url_scheme ? app->url_scheme
+                                                         : "http")) < 0
+        || PyDict_SetItem(d, key[K_WSGI_ERRORS],
+                          errors != NULL ? errors : Py_None) < 0
+        || PyDict_SetItem(d, key[K_WSGI_MULTITHREAD],
+                          multithread ? Py_True : Py_False) < 0
+        || PyDict_SetItem(d, key[K_WSGI_MULTIPROCESS],
+                          app->workers > 1 ? Py_True : Py_False) < 0
+        || PyDict_SetItem(d, key[K_WSGI_RUN_ONCE], Py_False) < 0
+        || PyDict_SetItem(d, key[K_WSGI_FILE_WRAPPER],
+                          pfw_file_wrapper_type()) < 0
+        || PyDict_SetItem(d, key[K_WSGI_INPUT_TERMINATED], Py_True) < 0
+        || set_take(d, key[K_SERVER_SOFTWARE],
+                    PyUnicode_FromString(app->server_software
+                                         ? app->server_software
+                                         : "prefork-wsgi")) < 0
+        || set_take(d, key[K_SCRIPT_NAME],
+                    script != NULL ? latin1(script, strlen(script))
+                                   : latin1("", 0)) < 0
+        || base_server(d, fd, family, path) < 0)
+    {
+        Py_DECREF(d);
+        return NULL;
+    }
+    return d;
+}
+
+
+static PyObject *
+method_value(const pfh_request *req)
+{
+    static const int   ids[] = { V_GET, V_HEAD, V_POST, V_PUT, V_DELETE,
+                                 V_OPTIONS, V_PATCH };
+    size_t             i;
+    const char        *m;
+
+    for (i = 0; i < sizeof(ids) / sizeof(ids[0]); i++) {
+        m = val_names[ids[i]];
+        if (req->method_len == strlen(m)
+            && memcmp(req->method, m, req->method_len) == 0)
+        {
+            Py_INCREF(val[ids[i]]);
+            return val[ids[i]];
+        }
+    }
+    return latin1(req->method, req->method_len);
+}
+
+
+static PyObject *
+protocol_value(const pfh_request *req)
+{
+    char  v[32];
+    int   n;
+
+    if (req->version_major == 1 && (req->version_minor == 0
+                                    || req->version_minor == 1))
+    {
+        Py_INCREF(val[req->version_minor ? V_HTTP11 : V_HTTP10]);
+        return val[req->version_minor ? V_HTTP11 : V_HTTP10];
+    }
+    n = snprintf(v, sizeof(v), "HTTP/%d.%d", req->version_major,
+                 req->version_minor);
+    return PyUnicode_FromStringAndSize(v, n);
+}
+
+
+static uint32_t
+fnv(const char *s, size_t n)
+{
+    uint32_t  h = 2166136261u;
+    size_t    i;
+
+    for (i = 0; i < n; i++) {
+        h = (h ^ (unsigned char) s[i]) * 16777619u;
+    }
+    return h;
+}
+
+
+/* The environ key for a header name: "HTTP_" + upper-case, '-' -> '_'.
+ * New reference. */
+static PyObject *
+header_key(const char *name, size_t n)
+{
+    char       k[HC_NAME];
+    char      *big = NULL, *p;
+    size_t     i, len = n + 5, slot;
+    uint32_t   h;
+    hc_entry  *e;
+    PyObject  *o;
+
+    p = len <= sizeof(k) ? k : (big = PyMem_RawMalloc(len));
+    if (p == NULL) {
+        return PyErr_NoMemory();
+    }
+    memcpy(p, "HTTP_", 5);
+    for (i = 0; i < n; i++) {
+        char ch = name[i];
+
+        p[5 + i] = ch == '-' ? '_' : (ch >= 'a' && ch <= 'z') ? ch - 32 : ch;
+    }
+    if (big != NULL) {
+        o = PyUnicode_DecodeLatin1(p, (Py_ssize_t) len, NULL);
+        PyMem_RawFree(big);
+        return o;
+    }
+    h = fnv(p, len);
+    for (i = 0; i < HC_PROBES; i++) {
+        slot = (h + i) & (HC_SIZE - 1);
+        e = &hcache[slot];
+        if (e->key == NULL) {
+            o = PyUnicode_DecodeLatin1(p, (Py_ssize_t) len, NULL);
+            if (o == NULL) {
+                return NULL;
+            }
+            PyUnicode_InternInPlace(&o);
+            e->hash = h;
+            e->len = (uint32_t) len;
+            memcpy(e->name, p, len);
+            e->key = o;
+            Py_INCREF(o);
+            return o;
+        }
+        if (e->hash == h && e->len == len && memcmp(e->name, p, len) == 0) {
+            Py_INCREF(e->key);
+            return e->key;
+        }
+    }
+    return PyUnicode_DecodeLatin1(p, (Py_ssize_t) len, NULL);
+}
+
+
+#define IS(name, n, lit) \
+    ((n) == sizeof(lit) - 1 && strncasecmp(name, lit, n) == 0)
+
+typedef struct {
+    const char  *host;               /* Host value (unix listeners) */
+    size_t       host_len;
+    const char  *script;             /* trusted SCRIPT_NAME header */
+    size_t       script_len;
+} seen;
+
+
+/* Store v under k, joining with "," when the key is already there. */
+static int
+add_value(PyObject *env, PyObject *k, PyObject *v, const char *sep)
+{
+    PyObject  *old, *joined;
+
+    if (v == NULL) {
+        return -1;
+    }
+    old = PyDict_GetItemWithError(env, k);             /* borrowed */
+    if (old == NULL) {
+        if (PyErr_Occurred()) {
+            Py_DECREF(v);
+            return -1;
+        }
+        return set_take(env, k, v);
+    }
+    joined = PyUnicode_FromFormat("%U%s%U", old, sep, v);
+    Py_DECREF(v);
+    return set_take(env, k, joined);
+}
+
+
+static int
+add_headers(PyObject *env, const pfw_conn *c, seen *s)
+{
+    const pfh_header  *h;
+    PyObject          *k, *last = NULL;
+    size_t             i;
+    int                r;
+
+    for (i = 0; i < c->req.num_headers; i++) {
+        h = &c->hdrs[i];
+        if (h->name == NULL) {
+            /* obs-fold continuation: joined with one space */
+            if (last == NULL) {
+                continue;
+            }
+            if (add_value(env, last, latin1(h->value, h->value_len), " ")
+                < 0)
+            {
+                return -1;
+            }
+            continue;
+        }
+        if (IS(h->name, h->name_len, "content-type")) {
+            k = key[K_CONTENT_TYPE];
+            Py_INCREF(k);
+            r = set_take(env, k, latin1(h->value, h->value_len));
+        } else if (IS(h->name, h->name_len, "content-length")) {
+            k = key[K_CONTENT_LENGTH];
+            Py_INCREF(k);
+            r = set_take(env, k, latin1(h->value, h->value_len));
+        } else {
+            if (IS(h->name, h->name_len, "host")) {
+                s->host = h->value;
+                s->host_len = h->value_len;
+            } else if (IS(h->name, h->name_len, "script_name")) {
+                s->script = h->value;
+                s->script_len = h->value_len;
+            }
+            k = header_key(h->name, h->name_len);
+            if (k == NULL) {
+                return -1;
+            }
+            r = add_value(env, k, latin1(h->value, h->value_len), ",");
+        }
+        Py_XDECREF(last);
+        last = k;
+        if (r < 0) {
+            Py_XDECREF(last);
+            return -1;
+        }
+    }
+    Py_XDECREF(last);
+    return 0;
+}
+
+
+static int
+hexval(char ch)
+{
+    if (ch >= '0' && ch <= '9') {
+        return ch - '0';
+    }
+    ch |= 0x20;
+    return ch >= 'a' && ch <= 'f' ? ch - 'a' + 10 : -1;
+}
+
+
+/* PATH_INFO: percent-decoded to bytes, then latin-1 (PEP 3333); invalid
+ * escapes stay as they are, as in urllib.parse.unquote_to_bytes. */
+static PyObject *
+path_info(const char *p, size_t n)
+{
+    char       stack[2048], *out;
+    size_t     i, o = 0;
+    PyObject  *r;
+    int        hi, lo;
+
+    if (memchr(p, '%', n) == NULL) {
+        return latin1(p, n);
+    }
+    out = n <= sizeof(stack) ? stack : PyMem_RawMalloc(n);
+    if (out == NULL) {
+        return PyErr_NoMemory();
+    }
+    for (i = 0; i < n; i++) {
+        if (p[i] == '%' && i + 2 < n
+            && (hi = hexval(p[i + 1])) >= 0 && (lo = hexval(p[i + 2])) >= 0)
+        {
+            out[o++] = (char) (hi << 4 | lo);
+            i += 2;
+        } else {
+            out[o++] = p[i];
+        }
+    }
+    r = latin1(out, o);
+    if (out != stack) {
+        PyMem_RawFree(out);
+    }
+    return r;
+}
+
+
+static PyObject *
+port_string(unsigned port)
+{
+    return PyUnicode_FromFormat("%u", port);
+}
+
+
+static int
+add_remote(PyObject *env, pfw_conn *c)
+{
+    const struct sockaddr_in   *s4 = (const void *) &c->peer;
+    const struct sockaddr_in6  *s6 = (const void *) &c->peer;
+    char                        ip[INET6_ADDRSTRLEN];
+    unsigned                    port;
+
+    if (c->proxy.proto != NULL) {
+        if (set_take(env, key[K_PROXY_PROTOCOL],
+                     PyUnicode_FromString(c->proxy.proto)) < 0)
+        {
+            return -1;
+        }
+        if (!c->proxy.local) {
+            return set_take(env, key[K_REMOTE_ADDR],
+                            PyUnicode_FromString(c->proxy.src_addr)) < 0
+                   || set_take(env, key[K_REMOTE_PORT],
+                               port_string(c->proxy.src_port)) < 0
+                   || set_take(env, key[K_PROXY_ADDR],
+                               PyUnicode_FromString(c->proxy.dst_addr)) < 0
+                   || set_take(env, key[K_PROXY_PORT],
+                               port_string(c->proxy.dst_port)) < 0 ? -1 : 0;
+        }
+    }
+    if (c->py_addr == NULL) {
+        if (c->peer.ss_family == AF_INET) {
+            inet_ntop(AF_INET, &s4->sin_addr, ip, sizeof(ip));
+            port = ntohs(s4->sin_port);
+        } else if (c->peer.ss_family == AF_INET6) {
+            inet_ntop(AF_INET6, &s6->sin6_addr, ip, sizeof(ip));
+            port = ntohs(s6->sin6_port);
+        } else {
+            ip[0] = '\0';
+            port = 0;
+        }
+        c->py_addr = PyUnicode_FromString(ip);
+        if (c->py_addr == NULL) {
+            return -1;
+        }
+        if (c->peer.ss_family != AF_UNIX) {
+            c->py_port = port_string(port);
+            if (c->py_port == NULL) {
+                return -1;
+            }
+        }
+    }
+    if (PyDict_SetItem(env, key[K_REMOTE_ADDR], c->py_addr) < 0) {
+        return -1;
+    }
+    if (c->py_port != NULL
+        && PyDict_SetItem(env, key[K_REMOTE_PORT], c->py_port) < 0)
+    {
+        return -1;
+    }
+    return 0;
+}
+
+
+/* Unix listeners have no address to report: the Host header says it
+ * (port by scheme), or the socket path with an empty port (gunicorn). */
+static int
+add_unix_server(PyObject *env, const pfw_listener *l, const seen *s,
+                int https)
+{
+    const char  *h = s->host, *colon, *end;
+    size_t       n = s->host_len, hn;
+
+    if (h == NULL) {
+        if (PyDict_SetItem(env, key[K_SERVER_NAME],
+                           l->path != NULL ? l->path : val[V_EMPTY]) < 0)
+        {
+            return -1;
+        }
+        return PyDict_SetItem(env, key[K_SERVER_PORT], val[V_EMPTY]);
+    }
+    end = h + n;
+    if (n > 0 && h[0] == '[' && (colon = memchr(h, ']', n)) != NULL) {
+        colon = colon + 1 < end && colon[1] == ':' ? colon + 1 : NULL;
+    } else {
+        colon = memchr(h, ':', n);
+    }
+    hn = colon != NULL ? (size_t) (colon - h) : n;
+    if (set_take(env, key[K_SERVER_NAME], latin1(h, hn)) < 0) {
+        return -1;
+    }
+    if (colon != NULL) {
+        return set_take(env, key[K_SERVER_PORT],
+                        latin1(colon + 1, (size_t) (end - colon - 1)));
+    }
+    return set_take(env, key[K_SERVER_PORT],
+                    PyUnicode_FromString(https ? "443" : "80"));
+}
+
+
+static PyObject *
+client_socket(pfw_conn *c)
+{
+    if (c->py_sock == NULL) {
+        c->py_sock = PyObject_CallFunction(socket_type, "iiii",
+                                           (int) c->peer.ss_family,
+                                           SOCK_STREAM, 0, c->fd);
+    }
+    return c->py_sock;
+}
+
+
+PyObject *
+pfw_environ_build(pfw_conn *c, int *status, char *mesg, size_t mlen)
+{
+    const pfw_listener  *l = &c->srv->ls[c->lidx];
+    const pfh_request   *req = &c->req;
+    const char          *path = req->path, *script;
+    size_t               plen = req->path_len, slen;
+    PyObject            *env, *sn = NULL, *sock;
+    seen                 s = { NULL, 0, NULL, 0 };
+    int                  https;
+
+    *status = 500;
+    mesg[0] = '\0';
+    env = PyDict_Copy(l->base);
+    if (env == NULL) {
+        goto failed;
+    }
+    if (set_take(env, key[K_REQUEST_METHOD], method_value(req)) < 0
+        || set_take(env, key[K_SERVER_PROTOCOL], protocol_value(req)) < 0
+        || set_take(env, key[K_QUERY_STRING],
+                    latin1(req->query, req->query_len)) < 0
+        || set_take(env, key[K_RAW_URI],
+                    latin1(req->target, req->target_len)) < 0
+        || add_remote(env, c) < 0
+        || add_headers(env, c, &s) < 0)
+    {
+        goto failed;
+    }
+
+    https = req->url_scheme == PFH_SCHEME_HTTPS;
+    if (req->url_scheme != PFH_SCHEME_NONE
+        && PyDict_SetItem(env, key[K_WSGI_URL_SCHEME],
+                          val[https ? V_HTTPS : V_HTTP]) < 0)
+    {
+        goto failed;
+    }
+    if (req->url_scheme == PFH_SCHEME_NONE) {
+        https = c->srv->app->url_scheme != NULL
+                && strcmp(c->srv->app->url_scheme, "https") == 0;
+    }
+    if (l->family == AF_UNIX && add_unix_server(env, l, &s, https) < 0) {
+        goto failed;
+    }
+
+    /* SCRIPT_NAME: a trusted header, else the process environment */
+    if (s.script != NULL) {
+        script = s.script;
+        slen = s.script_len;
+        sn = latin1(script, slen);
+        if (sn == NULL || PyDict_SetItem(env, key[K_SCRIPT_NAME], sn) < 0) {
+            goto failed;
+        }
+    } else {
+        script = getenv("SCRIPT_NAME");
+        slen = script != NULL ? strlen(script) : 0;
+    }
+    if (slen > 0) {
+        if (plen < slen || memcmp(path, script, slen) != 0) {
+            snprintf(mesg, mlen, "Configuration problem: Request path "
+                     "'%.*s' does not start with SCRIPT_NAME '%.*s'",
+                     (int) (plen < 200 ? plen : 200), path,
+                     (int) (slen < 200 ? slen : 200), script);
+            Py_XDECREF(sn);
+            Py_DECREF(env);
+            return NULL;
+        }
+        path += slen;
+        plen -= slen;
+    }
+    Py_XDECREF(sn);
+    sn = NULL;
+    if (set_take(env, key[K_PATH_INFO], path_info(path, plen)) < 0
+        || PyDict_SetItem(env, key[K_WSGI_INPUT], c->input) < 0)
+    {
+        goto failed;
+    }
+    sock = client_socket(c);
+    if (sock == NULL || PyDict_SetItem(env, key[K_GUNICORN_SOCKET], sock) < 0)
+    {
+        goto failed;
+    }
+    return env;
+
+failed:
+    Py_XDECREF(sn);
+    Py_XDECREF(env);
+    pfw_log_exception(PF_LOG_ERROR, "Error building the WSGI environ");
+    *status = 500;
+    mesg[0] = '\0';
+    return NULL;
+}

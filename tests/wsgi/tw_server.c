@@ -1,0 +1,193 @@
+/*
+ * A WSGI server in a forked child for the request-level tests.  The test
+ * process never starts Python: the child does (as a worker would), serves
+ * connections with pfw_conn_serve() on blocking sockets, and writes its
+ * log (pf_log and fd 2, so wsgi.errors too) to a file the test reads.
+ */
+#include "tw.h"
+
+#include <check.h>
+#include <errno.h>
+#include <fcntl.h>
+#include <poll.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/socket.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include <prefork/sockets.h>
+
+#include "helpers.h"
+
+
+void
+tw_opts_init(tw_opts *o)
+{
+    memset(o, 0, sizeof(*o));
+    o->spec = "probe:app";
+    o->keepalive = 2;
+    o->sendfile = 1;
+    o->workers = 1;
+}
+
+
+static void
+serve_forever(int lfd, const tw_opts *o, int ready)
+{
+    static char *const      argv[] = { "check_wsgi", NULL };
+    static pfw_app          app;
+    static pfw_server       srv;
+    static pfw_conn         c;
+    struct sockaddr_storage ss;
+    struct pollfd           p = { lfd, POLLIN, 0 };
+    socklen_t               len;
+    int                     fd, rc;
+    char                    ok = 'R';
+
+    pfw_app_init(&app);
+    app.spec = o->spec;
+    app.argv = argv;
+    app.keepalive = o->keepalive;
+    app.sendfile = o->sendfile;
+    app.max_requests = o->max_requests;
+    app.workers = o->workers;
+    if (pfw_interp_start(&app) != 0) {
+        _exit(10);
+    }
+    rc = pfw_app_load(&app);
+    if (rc != 0) {
+        _exit(rc);
+    }
+    if (pfw_server_init(&srv, &app, NULL, &lfd, 1, 0) != 0) {
+        _exit(11);
+    }
+    if (write(ready, &ok, 1) != 1) {
+        _exit(12);
+    }
+    close(ready);
+    for ( ;; ) {
+        len = sizeof(ss);
+        fd = accept4(lfd, (struct sockaddr *) &ss, &len,
+                     SOCK_NONBLOCK | SOCK_CLOEXEC);
+        if (fd == -1) {
+            if (errno == EAGAIN || errno == EINTR) {
+                Py_BEGIN_ALLOW_THREADS
+                poll(&p, 1, -1);
+                Py_END_ALLOW_THREADS
+                continue;
+            }
+            _exit(13);
+        }
+        if (pfw_conn_open(&c, &srv, fd, 0, (struct sockaddr *) &ss, len,
+                          PFW_IO_BLOCK) != 0)
+        {
+            _exit(14);
+        }
+        pfw_conn_serve(&c);
+    }
+}
+
+
+void
+tw_server_start(tw_server *s, const tw_opts *o)
+{
+    char  path[600];
+    int   lfd, pfd[2], logfd;
+    char  b;
+
+    memset(s, 0, sizeof(*s));
+    s->dir = th_tmpdir();
+    if (s->dir == NULL) {
+        ck_abort_msg("tmpdir");
+    }
+    snprintf(s->logpath, sizeof(s->logpath), "%s/log", s->dir);
+    if (o->unix_socket) {
+        snprintf(path, sizeof(path), "unix:%s/sock", s->dir);
+        lfd = pf_listen(path, 64, 0);
+        snprintf(s->addr, sizeof(s->addr), "%s", path);
+    } else {
+        lfd = pf_listen("127.0.0.1:0", 64, 0);
+        if (lfd >= 0) {
+            pf_sockname(lfd, s->addr, sizeof(s->addr));
+        }
+    }
+    ck_assert_int_ge(lfd, 0);
+    ck_assert_int_eq(pipe2(pfd, O_CLOEXEC), 0);
+    s->pid = fork();
+    ck_assert_int_ge(s->pid, 0);
+    if (s->pid == 0) {
+        close(pfd[0]);
+        logfd = open(s->logpath, O_WRONLY | O_CREAT | O_APPEND | O_CLOEXEC,
+                     0600);
+        if (logfd == -1 || dup2(logfd, 2) == -1) {
+            _exit(20);
+        }
+        pf_log_set(NULL, NULL, PF_LOG_DEBUG);
+        signal(SIGPIPE, SIG_IGN);
+        if (chdir(PFW_TEST_APPS) != 0) {
+            _exit(21);
+        }
+        if (o->script_name != NULL) {
+            setenv("SCRIPT_NAME", o->script_name, 1);
+        }
+        serve_forever(lfd, o, pfd[1]);
+        _exit(0);
+    }
+    close(pfd[1]);
+    close(lfd);
+    if (th_read_n(pfd[0], &b, 1, 20000) != 1) {
+        char *log = tw_server_log(s);
+
+        ck_abort_msg("server child did not start; log:\n%s", log);
+    }
+    close(pfd[0]);
+}
+
+
+void
+tw_server_stop(tw_server *s)
+{
+    char  *log;
+    int    status, bad;
+
+    if (s->dir != NULL) {
+        /* sanitizer reports from the child land in its log */
+        log = tw_server_log(s);
+        bad = strstr(log, "AddressSanitizer") != NULL
+              || strstr(log, "runtime error:") != NULL;
+        if (bad) {
+            fprintf(stderr, "%s\n", log);
+        }
+        free(log);
+        ck_assert_msg(!bad, "sanitizer report in the server log");
+    }
+    if (s->pid > 0) {
+        kill(s->pid, SIGKILL);
+        th_wait(s->pid, &status, 5000);
+        s->pid = 0;
+    }
+    if (s->dir != NULL) {
+        th_rmrf(s->dir);
+        free(s->dir);
+        s->dir = NULL;
+    }
+}
+
+
+char *
+tw_server_log(const tw_server *s)
+{
+    char   *buf = calloc(1, 1 << 20);
+    int     fd = open(s->logpath, O_RDONLY | O_CLOEXEC);
+    ssize_t n = 0;
+
+    if (fd >= 0) {
+        n = read(fd, buf, (1 << 20) - 1);
+        close(fd);
+    }
+    buf[n > 0 ? n : 0] = '\0';
+    return buf;
+}
