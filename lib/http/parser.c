@@ -8,6 +8,7 @@
  * so a client trickling bytes costs one short memchr per read.  No malloc.
  */
 #include <arpa/inet.h>
+#include <ctype.h>
 #include <stdio.h>
 #include <string.h>
 #ifdef __SSE2__
@@ -197,15 +198,46 @@ scheme_char(unsigned char ch)
 }
 
 
-/* Python's urlsplit() refuses a bracketed host that is not an IPv6 address
- * (or IPvFuture), or brackets that do not pair. */
+/* A bracketed host as Python's _check_bracketed_host(): "v<hex>.<any>"
+ * (IPvFuture) or an IPv6 address, optionally with a %scope. */
+static int
+host_ok(const char *h, size_t n)
+{
+    char             ip[64];
+    const char      *pct;
+    struct in6_addr  a6;
+    size_t           i;
+
+    if (n > 0 && h[0] == 'v') {
+        for (i = 1; i < n && isxdigit((unsigned char) h[i]); i++) {
+            /* void */
+        }
+        return i > 1 && i + 1 < n && h[i] == '.';
+    }
+    pct = memchr(h, '%', n);
+    if (pct != NULL) {
+        if (pct + 1 == h + n) {
+            return 0;
+        }
+        n = (size_t) (pct - h);
+    }
+    if (n == 0 || n >= sizeof(ip)) {
+        return 0;
+    }
+    memcpy(ip, h, n);
+    ip[n] = '\0';
+    return inet_pton(AF_INET6, ip, &a6) == 1;
+}
+
+
+/* Python's urlsplit() (with the CVE-2024-11168 fix Debian's 3.11 carries)
+ * refuses unpaired brackets, and once both appear anywhere in the netloc,
+ * a host (after the last '@', before ':' or inside the brackets) that is
+ * not an IPv6 address or IPvFuture. */
 static int
 netloc_ok(const char *h, size_t n)
 {
-    const char  *ob, *cb, *at;
-    char         ip[64];
-    struct in6_addr a6;
-    size_t       k;
+    const char  *ob, *cb, *at, *e = h + n, *c;
 
     ob = memchr(h, '[', n);
     cb = memchr(h, ']', n);
@@ -215,31 +247,25 @@ netloc_ok(const char *h, size_t n)
     if (ob == NULL) {
         return 1;
     }
-    for (at = h + n; at > h && at[-1] != '@'; at--) { /* void */ }
-    ob = memchr(at, '[', (size_t) (h + n - at));
+    for (at = e; at > h && at[-1] != '@'; at--) {
+        /* void */
+    }
+    ob = memchr(at, '[', (size_t) (e - at));
     if (ob == NULL) {
-        return 1;
+        c = memchr(at, ':', (size_t) (e - at));
+        return host_ok(at, (size_t) ((c ? c : e) - at));
     }
     if (ob != at) {
         return 0;
     }
-    cb = memchr(ob, ']', (size_t) (h + n - ob));
+    cb = memchr(ob, ']', (size_t) (e - ob));
     if (cb == NULL) {
+        return host_ok(ob + 1, (size_t) (e - ob - 1));
+    }
+    if (cb + 1 < e && cb[1] != ':') {
         return 0;
     }
-    if (cb + 1 < h + n && cb[1] != ':') {
-        return 0;
-    }
-    k = (size_t) (cb - ob - 1);
-    if (k > 0 && (ob[1] == 'v' || ob[1] == 'V')) {
-        return 1;
-    }
-    if (k == 0 || k >= sizeof(ip)) {
-        return 0;
-    }
-    memcpy(ip, ob + 1, k);
-    ip[k] = '\0';
-    return inet_pton(AF_INET6, ip, &a6) == 1;
+    return host_ok(ob + 1, (size_t) (cb - ob - 1));
 }
 
 

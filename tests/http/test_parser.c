@@ -184,6 +184,17 @@ START_TEST(request_line_rules)
         { "GET http://[zz]/ HTTP/1.1\r\n\r\n", 400, 0, "not IPv6" },
         { "GET s://]x/ HTTP/1.1\r\n\r\n", 400, 0, "lone ]" },
         { "GET //a/b HTTP/1.1\r\n\r\n", OK, 0, "double slash path" },
+        { "GET http://a@[::1]:80/ HTTP/1.1\r\n\r\n", OK, 0, "userinfo, IPv6" },
+        { "GET http://[v1.x]/ HTTP/1.1\r\n\r\n", OK, 0, "IPvFuture" },
+        { "GET http://[fe80::1%25eth0]/ HTTP/1.1\r\n\r\n", OK, 0, "scope" },
+        { "GET http://[V1.x]/ HTTP/1.1\r\n\r\n", 400, 0, "IPvFuture is 'v'" },
+        { "GET http://[v.x]/ HTTP/1.1\r\n\r\n", 400, 0, "IPvFuture hex" },
+        { "GET http://[1.2.3.4]/ HTTP/1.1\r\n\r\n", 400, 0, "IPv4 in []" },
+        { "GET http://[::1]x/ HTTP/1.1\r\n\r\n", 400, 0, "after ]" },
+        { "GET http://x[::1]/ HTTP/1.1\r\n\r\n", 400, 0, "before [" },
+        { "GET http://[::1]:@080/ HTTP/1.1\r\n\r\n", 400, 0,
+          "brackets, then a host after @ that is no IP" },
+        { "GET /[::1] HTTP/1.1\r\n\r\n", OK, 0, "brackets in a path" },
     };
     pfh_config  cfg;
 
