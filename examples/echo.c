@@ -5,6 +5,7 @@
  *   cc echo.c $(pkg-config --cflags --libs libprefork) -o echo
  *   ./echo [ADDRESS] [WORKERS]        (default 127.0.0.1:7000, 4 workers)
  */
+#define _GNU_SOURCE                     /* accept4() */
 #include <prefork/prefork.h>
 #include <poll.h>
 #include <stdio.h>

@@ -29,8 +29,10 @@ extern "C" {
  *            "'x' is not a valid port number.")
  *   ENOTSOCK unix: PATH exists and is not a socket (it is never removed)
  *   EBADF    fd://N is not an open socket
+ *   EADDRINUSE  also: unix: a process accepts on PATH (it is not stale)
  *   anything socket(2), bind(2) or listen(2) return.
- * A stale unix socket file is removed first.  fd://N returns N itself. */
+ * A stale unix socket file (connecting to it is refused) is removed first.
+ * fd://N returns N itself. */
 PF_API int  pf_listen(const char *addr, int backlog, unsigned flags);
 
 /* Collect listening fds handed over by a parent.  First systemd's

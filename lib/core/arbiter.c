@@ -236,10 +236,16 @@ pf_arbiter_new(const pf_config *cfg, const pf_worker_ops *ops, void *ud)
     read_master_pid(a);
     pf__proctitle_init(cfg->argv);
     n = pf_listen_inherited(a->inherited, PF__MAX_LISTENERS, env_prefix(a), &sd);
-    if (n > 0) {
-        a->ninherited = n;
-        a->inherited_systemd = sd != 0;
+    if (n == -1) {
+        int e = errno;
+
+        free_config(a);
+        free(a);
+        errno = e;                  /* logged by pf_listen_inherited */
+        return NULL;
     }
+    a->ninherited = n;
+    a->inherited_systemd = sd != 0;
     the_arbiter = a;
     return a;
 }
@@ -327,6 +333,29 @@ bind_once(pf_arbiter *a, const char *addr, const pf__addr *pa)
 }
 
 
+/* Refuse before touching any socket when the pidfile names another live
+ * master (gunicorn writes its pidfile before binding for the same reason). */
+static int
+pidfile_free(pf_arbiter *a)
+{
+    char   path[4096];
+    pid_t  other;
+
+    if (a->cfg.pidfile == NULL) {
+        return 0;
+    }
+    snprintf(path, sizeof(path), "%s%s", a->cfg.pidfile, a->master_pid ? ".2" : "");
+    other = pf_pidfile_read(path);
+    if (other > 0 && other != getpid()) {
+        pf_log(PF_LOG_ERROR, "Already running on PID %d (or pid file '%s' is"
+               " stale)", (int) other, path);
+        errno = EEXIST;
+        return -1;
+    }
+    return 0;
+}
+
+
 int
 pf_arbiter_listen(pf_arbiter *a, const char *addr)
 {
@@ -334,7 +363,7 @@ pf_arbiter_listen(pf_arbiter *a, const char *addr)
     pf__addr         pa;
     int              fd, r, attempt, e = 0;
 
-    if (pf__addr_parse(addr, &pa) == -1) {
+    if (pidfile_free(a) == -1 || pf__addr_parse(addr, &pa) == -1) {
         return -1;
     }
     r = claim_inherited(a, addr, &pa);
@@ -355,7 +384,9 @@ pf_arbiter_listen(pf_arbiter *a, const char *addr)
             return 0;
         }
         e = errno;
-        if (e == EINVAL || e == ENOTSOCK || e == EBADF) {
+        if (e == EINVAL || e == ENOTSOCK || e == EBADF || e == ENAMETOOLONG
+            || e == EOPNOTSUPP || e == EAFNOSUPPORT)
+        {
             break;                  /* retrying cannot help */
         }
         log_bind_failure(addr, e);
@@ -389,6 +420,29 @@ pf_arbiter_listeners(const pf_arbiter *a, size_t *n)
         *n = a->nls;
     }
     return a->lsfd;
+}
+
+
+/* Unix socket files are ours to remove unless another master shares them
+ * (USR2 parent or child alive) or systemd owns them; abstract names have no
+ * file. */
+void
+pf__close_listeners(pf_arbiter *a)
+{
+    int     keep = a->reexec_pid != 0 || a->master_pid != 0;
+    size_t  i;
+
+    for (i = 0; i < a->nls; i++) {
+        if (a->ls[i].unlink_path != NULL && a->ls[i].unlink_path[0] != '@'
+            && !keep && !a->ls[i].from_systemd)
+        {
+            unlink(a->ls[i].unlink_path);
+        }
+        close(a->ls[i].fd);
+        free(a->ls[i].unlink_path);
+        a->ls[i].unlink_path = NULL;
+    }
+    a->nls = 0;
 }
 
 
@@ -488,16 +542,12 @@ pf_arbiter_wakeup(void)
 void
 pf_arbiter_free(pf_arbiter *a)
 {
-    size_t  i;
-    int     j;
+    int  j;
 
     if (a == NULL) {
         return;
     }
-    for (i = 0; i < a->nls; i++) {
-        close(a->ls[i].fd);
-        free(a->ls[i].unlink_path);
-    }
+    pf__close_listeners(a);
     for (j = 0; j < a->ninherited; j++) {
         if (a->inherited[j] >= 0) {
             close(a->inherited[j]);

@@ -119,7 +119,10 @@ struct pf_worker {
     pf__beat    *beat;
 };
 
-/* time.c */
+/* arbiter.c */
+void        pf__close_listeners(pf_arbiter *a);
+
+/* clock.c */
 long long   pf__now_ms(void);
 
 /* heartbeat.c */

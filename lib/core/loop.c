@@ -106,13 +106,13 @@ static void
 settle_inherited(pf_arbiter *a)
 {
     char  name[256];
-    int   i;
+    int   i, none_requested = a->nls == 0;
 
     for (i = 0; i < a->ninherited; i++) {
         if (a->inherited[i] < 0) {
             continue;
         }
-        if (a->inherited_systemd || a->nls == 0) {
+        if (a->inherited_systemd || none_requested) {
             if (pf_arbiter_adopt(a, a->inherited[i]) == 0) {
                 a->ls[a->nls - 1].from_systemd = a->inherited_systemd;
                 a->inherited[i] = -1;
@@ -249,54 +249,68 @@ log_exit(const pf__kid *k, int status)
 }
 
 
-/* Is there a booted, running worker of an older generation?  Then a new
- * generation that cannot boot is a failed reload, not a dead server. */
-static unsigned
-older_booted_gen(pf_arbiter *a, unsigned gen)
+/* Booted workers still serving, other than k, in generations older than
+ * k's (older != 0) or in any generation. */
+static int
+others_serving(pf_arbiter *a, const pf__kid *k, int older)
 {
-    size_t    i;
-    unsigned  best = 0;
-    int       found = 0;
+    size_t  i;
+    int     n = 0;
 
     for (i = 0; i < a->nkids; i++) {
-        pf__kid *k = &a->kids[i];
+        pf__kid *o = &a->kids[i];
 
-        if (k->gen < gen && k->booted && !k->stopping && k->pid > 0) {
-            if (!found || k->gen > best) {
-                best = k->gen;
-            }
-            found = 1;
+        if (o != k && o->booted && !o->stopping && (!older || o->gen < k->gen)) {
+            n++;
         }
     }
-    return found ? best + 1 : 0;
+    return n;
 }
 
 
+/* gunicorn halts when a worker cannot boot.  We do too when nothing else is
+ * serving (start-up), but a server that is serving keeps doing so: a new
+ * generation that cannot boot after HUP is a failed reload, and a
+ * replacement that cannot boot is retried with the crash back-off. */
 static void
-boot_failure(pf_arbiter *a, const pf__kid *k, int code)
+boot_failure(pf_arbiter *a, pf__kid *k, int code)
 {
     const char  *why = code == PF_EXIT_APPLOAD ? "App failed to load."
                                                : "Worker failed to boot.";
-    unsigned     keep = older_booted_gen(a, k->gen);
     size_t       i;
 
-    if (a->state == PF__STOPPING) {
-        return;                     /* already on the way out */
+    if (a->state == PF__STOPPING || k->stopping) {
+        return;                     /* on the way out anyway */
     }
-    if (keep == 0) {
-        pf_arbiter_halt(a, code, why);
+    if (k->gen == a->gen && others_serving(a, k, 1) > 0) {
+        pf_log(PF_LOG_ERROR, "Reload failed: %s Keeping the previous workers.",
+               why);
+        /* The previous workers become the current generation and the new
+         * one is stopped; generation numbers are never reused, so a late
+         * exit of the failed generation cannot be mistaken for a new one. */
+        for (i = 0; i < a->nkids; i++) {
+            pf__kid *o = &a->kids[i];
+
+            if (o->stopping) {
+                continue;
+            }
+            if (o->gen == a->gen && !o->booted) {
+                kill(o->pid, SIGTERM);
+                o->stopping = 1;
+            } else if (o->booted) {
+                o->gen = a->gen;
+            }
+        }
         return;
     }
-    /* Beyond gunicorn: a HUP whose new code cannot boot keeps serving with
-     * the previous generation instead of halting the whole server. */
-    pf_log(PF_LOG_ERROR, "Reload failed: %s Keeping the previous workers.", why);
-    for (i = 0; i < a->nkids; i++) {
-        if (a->kids[i].gen >= k->gen && !a->kids[i].stopping) {
-            kill(a->kids[i].pid, SIGTERM);
-            a->kids[i].stopping = 1;
-        }
+    if (others_serving(a, k, 0) > 0) {
+        pf_log(PF_LOG_ERROR, "%s %d worker(s) still serving; retrying.", why,
+               others_serving(a, k, 0));
+        k->stopping = 0;
+        k->spawned_ms = pf__now_ms();      /* counts as a quick death */
+        return;
     }
-    a->gen = keep - 1;
+    pf_arbiter_halt(a, code, why);
 }
 
 
@@ -349,6 +363,9 @@ reap_kid(pf_arbiter *a, pf__kid *k, int status)
             || WEXITSTATUS(status) == PF_EXIT_APPLOAD))
     {
         boot_failure(a, k, WEXITSTATUS(status));
+        if (a->state != PF__STOPPING && !k->stopping) {
+            note_death(a, k, now);         /* a retried boot backs off */
+        }
     } else {
         note_death(a, k, now);
     }
@@ -669,32 +686,10 @@ kill_survivors(pf_arbiter *a, long long now)
 }
 
 
-/* Unix socket files are ours to remove unless another master shares them
- * (USR2 parent or child alive) or systemd owns them. */
-static void
-close_listeners(pf_arbiter *a)
-{
-    int     keep = a->reexec_pid != 0 || a->master_pid != 0;
-    size_t  i;
-
-    for (i = 0; i < a->nls; i++) {
-        if (a->ls[i].unlink_path != NULL && a->ls[i].unlink_path[0] != '@'
-            && !keep && !a->ls[i].from_systemd)
-        {
-            unlink(a->ls[i].unlink_path);
-        }
-        close(a->ls[i].fd);
-        free(a->ls[i].unlink_path);
-        a->ls[i].unlink_path = NULL;
-    }
-    a->nls = 0;
-}
-
-
 static void
 finish(pf_arbiter *a)
 {
-    close_listeners(a);
+    pf__close_listeners(a);
     if (a->pidfile != NULL) {
         pf_pidfile_remove(a->pidfile, a->pid);
     }

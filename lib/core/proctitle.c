@@ -8,6 +8,7 @@
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
+#include <errno.h>
 #include <string.h>
 
 #include "internal.h"
@@ -16,6 +17,8 @@ extern char **environ;
 
 static char    *title_start;
 static size_t   title_len;
+static char   **moved_env;      /* the heap copies stay referenced here even
+                                   after unsetenv() drops them from environ */
 
 
 void
@@ -24,7 +27,12 @@ pf__proctitle_init(char *const *argv)
     char    *end;
     size_t   i;
 
-    if (argv == NULL || argv[0] == NULL || title_start != NULL) {
+    /* Only main()'s own argv lies in the memory the kernel laid out (an
+     * argv the program built may hold string literals): glibc's
+     * program_invocation_name is that argv[0]. */
+    if (argv == NULL || argv[0] == NULL || title_start != NULL
+        || argv[0] != program_invocation_name)
+    {
         return;
     }
     end = argv[0] + strlen(argv[0]) + 1;
@@ -34,7 +42,11 @@ pf__proctitle_init(char *const *argv)
     /* Only argv strings that are contiguous (as the kernel lays them out)
      * can be reused; the environment usually follows them. */
     if (argv[i] == NULL) {
-        for (i = 0; environ[i] != NULL && environ[i] == end; i++) {
+        for (i = 0; environ[i] != NULL; i++) {
+            /* count */
+        }
+        moved_env = calloc(i + 1, sizeof(*moved_env));
+        for (i = 0; moved_env && environ[i] != NULL && environ[i] == end; i++) {
             char *copy = strdup(environ[i]);
 
             if (copy == NULL) {
@@ -42,6 +54,7 @@ pf__proctitle_init(char *const *argv)
             }
             end = environ[i] + strlen(environ[i]) + 1;
             environ[i] = copy;
+            moved_env[i] = copy;
         }
     }
     title_start = argv[0];

@@ -105,7 +105,9 @@ exec_child(pf_arbiter *a)
 int
 pf__reexec(pf_arbiter *a)
 {
-    pid_t  pid;
+    sigset_t  all, old;
+    pid_t     pid;
+    int       e;
 
     if (a->reexec_pid != 0) {
         pf_log(PF_LOG_WARNING, "USR2 signal ignored. Child exists.");
@@ -122,13 +124,19 @@ pf__reexec(pf_arbiter *a)
         errno = EINVAL;
         return -1;
     }
+    /* As for workers: no signal may reach the child's copy of our queue. */
+    sigfillset(&all);
+    sigprocmask(SIG_SETMASK, &all, &old);
     pid = fork();
-    if (pid == -1) {
-        pf_log_errno(PF_LOG_ERROR, errno, "fork() failed");
-        return -1;
-    }
     if (pid == 0) {
         exec_child(a);
+    }
+    e = errno;
+    sigprocmask(SIG_SETMASK, &old, NULL);
+    if (pid == -1) {
+        pf_log_errno(PF_LOG_ERROR, e, "fork() failed");
+        errno = e;
+        return -1;
     }
     a->reexec_pid = pid;
     return 0;

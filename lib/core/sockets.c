@@ -356,13 +356,33 @@ pf__listen_fd(int fd, int backlog, unsigned flags, const char *name)
 }
 
 
-/* Remove a socket file left by an earlier run (gunicorn does the same,
- * without asking whether anyone still listens on it); anything that is not
- * a socket, a symbolic link included, is left alone. */
+/* Does a process accept on the socket at a's path?  gunicorn removes the
+ * file without asking, which lets a second instance steal a running
+ * server's address; a refused connection is what makes it stale. */
 static int
-unlink_stale(const char *path)
+socket_in_use(const pf__addr *a)
 {
-    struct stat  st;
+    int  fd, r, e;
+
+    fd = socket(AF_UNIX, SOCK_STREAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
+    if (fd == -1) {
+        return 0;
+    }
+    r = connect(fd, (const struct sockaddr *) &a->sa, a->salen);
+    e = errno;
+    close(fd);
+    return r == 0 || e == EAGAIN || e == EINPROGRESS;
+}
+
+
+/* Remove a socket file left by an earlier run; a live one is refused with
+ * EADDRINUSE, and anything that is not a socket, a symbolic link included,
+ * is left alone. */
+static int
+unlink_stale(const pf__addr *a)
+{
+    const char   *path = a->path;
+    struct stat   st;
 
     if (lstat(path, &st) == -1) {
         if (errno == ENOENT) {
@@ -374,6 +394,12 @@ unlink_stale(const char *path)
     if (!S_ISSOCK(st.st_mode)) {
         pf_log(PF_LOG_ERROR, "'%s' is not a socket", path);
         errno = ENOTSOCK;
+        return -1;
+    }
+    if (socket_in_use(a)) {
+        pf_log(PF_LOG_ERROR, "bind(%s) failed: another process listens on it",
+               a->text);
+        errno = EADDRINUSE;
         return -1;
     }
     if (unlink(path) == -1 && errno != ENOENT) {
@@ -397,7 +423,7 @@ pf_listen(const char *addr, int backlog, unsigned flags)
         return pf__listen_fd(a.fd, backlog, flags, a.text) == -1 ? -1 : a.fd;
     }
     if (a.family == AF_UNIX && a.path[0] != '@'
-        && unlink_stale(a.path) == -1)
+        && unlink_stale(&a) == -1)
     {
         return -1;
     }

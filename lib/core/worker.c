@@ -148,7 +148,12 @@ pf_worker_fd(const pf_worker *w)
 int
 pf_worker_timeout_ms(const pf_worker *w)
 {
-    return w->timeout ? (int) (w->timeout * 1000 / 2) : 500;
+    unsigned long long  ms = (unsigned long long) w->timeout * 500;
+
+    if (w->timeout == 0) {
+        return 500;
+    }
+    return ms > 86400000ULL ? 86400000 : (int) ms;    /* a day at most */
 }
 
 

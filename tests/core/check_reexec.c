@@ -95,7 +95,10 @@ START_TEST(usr2_upgrade_then_promotion)
 
     kill(m2, SIGTERM);
     ck_assert_int_eq(th_wait(m2, &status, T), m2);
-    ck_assert(WIFEXITED(status) && WEXITSTATUS(status) == 0);
+    th_expect_log(&m, "\x01", 500);       /* collect m2's last lines */
+    ck_assert_msg(WIFEXITED(status) && WEXITSTATUS(status) == 0,
+                  "new master: status 0x%x, log:\n%s", status,
+                  m.logbuf + (m.loglen > 3000 ? m.loglen - 3000 : 0));
     ck_assert_int_eq(access(pidfile, F_OK), -1);
     ck_assert_int_eq(access(sock, F_OK), -1);   /* the last master unlinks */
     th_master_cleanup(&m);

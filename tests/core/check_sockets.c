@@ -435,6 +435,33 @@ START_TEST(listen_unix_stale)
 END_TEST
 
 
+/* A socket someone accepts on is not stale: a second server must not
+ * take the running one's address away (gunicorn does). */
+START_TEST(listen_unix_live_not_stolen)
+{
+    char         path[512], addr[600];
+    struct stat  st1, st2;
+    int          fd, fd2, c;
+
+    snprintf(path, sizeof(path), "%s/live.sock", tmpdir);
+    snprintf(addr, sizeof(addr), "unix:%s", path);
+    fd = pf_listen(addr, 16, 0);
+    ck_assert_int_ge(fd, 0);
+    ck_assert_int_eq(stat(path, &st1), 0);
+    fd2 = pf_listen(addr, 16, 0);
+    ck_assert_int_eq(fd2, -1);
+    ck_assert_int_eq(errno, EADDRINUSE);
+    ck_assert_ptr_nonnull(strstr(logbuf, "another process listens on it"));
+    ck_assert_int_eq(stat(path, &st2), 0);
+    ck_assert(st1.st_ino == st2.st_ino);            /* same file */
+    c = th_connect(addr);                           /* still served */
+    ck_assert_int_ge(c, 0);
+    close(c);
+    close(fd);
+}
+END_TEST
+
+
 static void
 slurp(const char *path, char *buf, size_t cap)
 {
@@ -775,6 +802,7 @@ sockets_suite(void)
     tcase_add_test(tc, listen_ipv6);
     tcase_add_test(tc, listen_unix);
     tcase_add_test(tc, listen_unix_stale);
+    tcase_add_test(tc, listen_unix_live_not_stolen);
     tcase_add_test(tc, listen_unix_not_socket);
     tcase_add_test(tc, listen_unix_symlink);
     tcase_add_test(tc, listen_unix_no_dir);

@@ -147,7 +147,7 @@ tw_master_init(pf_arbiter *a, void *ud)
 {
     (void) a; (void) ud;
     report('M', 0, 0, 0, 0);
-    return 0;
+    return ctx.o.master_init_status;
 }
 
 
@@ -222,13 +222,19 @@ run_master(const th_opts *o, const char *addr)
     cfg.timeout = o->timeout;
     cfg.graceful_timeout = o->graceful_timeout;
     cfg.pidfile = o->pidfile;
-    cfg.argv = o->argv;
+    cfg.argv = o->argv ? o->argv : o->title_argv;
+    cfg.daemonize = o->daemonize;
+    cfg.keep_stdio = o->daemonize;
     cfg.env_prefix = o->env_prefix;
     cfg.bind_attempts = 1;
     ctx.o = *o;
     a = pf_arbiter_new(&cfg, &tw_ops, NULL);
-    if (a == NULL || pf_arbiter_listen(a, addr) == -1) {
+    if (a == NULL) {
         return 99;
+    }
+    if (pf_arbiter_listen(a, addr) == -1) {
+        pf_arbiter_free(a);
+        return 1;                       /* as a real main() would */
     }
     status = pf_arbiter_run(a);
     pf_arbiter_free(a);

@@ -40,7 +40,10 @@ typedef struct th_opts {
     int          behave_gen1;  /* behaviour for workers spawned after the
                                   first generation (-1: same) */
     const char  *pidfile;
-    char *const *argv;         /* for USR2 */
+    char *const *argv;         /* for USR2: th_master_main's layout */
+    char *const *title_argv;   /* main()'s argv, for process titles only */
+    int          daemonize;    /* with stderr kept (gunicorn -R) */
+    int          master_init_status;   /* what master_init returns */
     const char  *env_prefix;
 } th_opts;
 
