@@ -102,6 +102,7 @@ pfh__repr(char *out, size_t cap, const char *s, size_t n)
     static const char  hex[] = "0123456789abcdef";
     size_t             o, i;
     unsigned char      c;
+    char               q;
 
     if (cap < 8) {
         if (cap) {
@@ -109,8 +110,10 @@ pfh__repr(char *out, size_t cap, const char *s, size_t n)
         }
         return 0;
     }
+    /* Python's repr(): double quotes when only single ones occur */
+    q = memchr(s, '\'', n) != NULL && memchr(s, '"', n) == NULL ? '"' : '\'';
     o = 0;
-    out[o++] = '\'';
+    out[o++] = q;
     for (i = 0; i < n; i++) {
         if (o + 8 > cap) {
             out[o++] = '.';
@@ -119,7 +122,7 @@ pfh__repr(char *out, size_t cap, const char *s, size_t n)
             break;
         }
         c = (unsigned char) s[i];
-        if (c == '\\' || c == '\'') {
+        if (c == '\\' || c == (unsigned char) q) {
             out[o++] = '\\';
             out[o++] = (char) c;
         } else if (c == '\t') {
@@ -140,7 +143,7 @@ pfh__repr(char *out, size_t cap, const char *s, size_t n)
             out[o++] = (char) c;
         }
     }
-    out[o++] = '\'';
+    out[o++] = q;
     out[o] = '\0';
     return o;
 }

@@ -95,7 +95,12 @@ typedef struct pfh_request {
 /* trusted: the peer is in forwarded_allow_ips (or a unix socket), which
  * decides whether underscore names in forwarder_headers are kept and whether
  * secure_scheme_headers count.  max_headers should cover
- * limit_request_fields (plus continuation lines): running out is a 431. */
+ * limit_request_fields (plus continuation lines): running out is a 431.
+ * last_len must be 0 or the len of an earlier call on the same bytes that
+ * returned -2 (the head cannot end before it).  A request line longer than
+ * the limit is 414 when the target is what makes it long, else 400; a bad
+ * version is 505; field limits 431; unknown transfer codings 501; an
+ * Expect other than 100-continue 417; everything else 400. */
 int pfh_parse_request(const char *buf, size_t len, pfh_request *req,
                       pfh_header *headers, size_t max_headers,
                       size_t last_len, const pfh_config *cfg, int trusted);

@@ -844,9 +844,6 @@ decide_body(ctx *c, const pfh_header *headers, framing *fr)
             }
         }
     }
-    if (fr->has_clen > 1) {
-        return fail_header(c, "CONTENT-LENGTH", 14);
-    }
     if (fr->chunked) {
         if (req->version_major < 1
             || (req->version_major == 1 && req->version_minor < 1))
@@ -953,10 +950,7 @@ pfh_parse_request(const char *buf, size_t len, pfh_request *req,
          * take the LF into the line); it is malformed either way. */
         return fail_line(&c, buf, (size_t) (lf - buf));
     }
-    line_len = (size_t) (lf - 1 - buf);
-    if (line_len > c.line_limit) {
-        return fail_too_long(&c, buf, line_len, line_len);
-    }
+    line_len = (size_t) (lf - 1 - buf);     /* <= limit: LF within scan */
     if (parse_request_line(&c, buf, line_len) != 0) {
         return -1;
     }

@@ -886,6 +886,29 @@ START_TEST(error_messages)
     req = one("GET / HTTP/1.1\r\nA: b\r\n c\r\n\r\n", 1, &cfg);
     ck_assert_str_eq(req.detail,
                      "Obsolete line folding is unacceptable: 'A'");
+    /* quoting as Python's repr() */
+    req = one("ge'T / HTTP/1.1\r\n\r\n", 1, &cfg);
+    ck_assert_str_eq(req.detail, "Invalid Method 'Invalid HTTP method: "
+                     "\"ge'T\"'");
+    req = one("GET / HTTP/1.1\r\nA\\: b\r\n\r\n", 1, &cfg);
+    ck_assert_str_eq(req.detail, "Invalid HTTP header name: 'A\\\\'");
+    req = one("GET / HTTP/1.1\r\nA: b\001\n\r\n\r\n", 1, &cfg);
+    ck_assert_str_eq(req.detail, "Invalid HTTP Header: 'A'");
+    req = one("GET / HTTP/1.1\r\nA\tB\nC\rD\001\x85\xc3\r\n\r\n", 1,
+              &cfg);
+    ck_assert_str_eq(req.detail, "Invalid HTTP Header: "
+                     "'A\\tB\\nC\\rD\\x01\\x85\xc3'");
+    {
+        char  in[400];
+
+        memset(in, 'g', 300);
+        memcpy(in + 300, " / HTTP/1.1\r\n\r\n", 16);
+        in[316] = '\0';
+        req = one(in, 1, &cfg);
+        ck_assert_int_eq(req.status, 400);
+        ck_assert_uint_lt(strlen(req.detail), sizeof(req.detail));
+        ck_assert_ptr_nonnull(strstr(req.detail, "gggg...'"));
+    }
     cfg.limit_request_fields = 1;
     req = one("GET / HTTP/1.1\r\nA: b\r\nC: d\r\n\r\n", 1, &cfg);
     ck_assert_str_eq(req.detail,
