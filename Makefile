@@ -72,6 +72,12 @@ include mk/http.mk
 check: deps-check
 	@echo "== all tests passed"
 
+# What `make run` serves: the echo example until mk/cli.mk provides
+# prefork-wsgi and sets RUN_CMD to serve examples/hello.py.
+RUN_CMD ?= $(ECHO_BIN) 127.0.0.1:8000 2
+run: deps all
+	$(RUN_CMD)
+
 clean:
 	rm -rf build build-san
 

@@ -77,7 +77,24 @@ check-man:
 	    if [ -n "$$out" ]; then echo "$$m: $$out"; exit 1; fi; \
 	done; echo "man: $(words $(MAN_PAGES)) pages lint clean"
 
-check: check-core check-abi check-man
+.PHONY: check-install
+# Stage an install and build the example with pkg-config alone, as a user
+# of the installed library would (the .pc must not bake in DESTDIR).
+check-install:
+	@rm -rf $(B)/stage
+	$(MAKE) --no-print-directory install DESTDIR=$(CURDIR)/$(B)/stage PREFIX=/usr >/dev/null
+	test -L $(B)/stage/usr/lib/$(CORE_SONAME) -a -f $(B)/stage/usr/lib/libprefork.so.$(VERSION)
+	test -f $(B)/stage/usr/share/man/man7/libprefork.7 -a -f $(B)/stage/usr/share/man/man3/pf_arbiter.3
+	PKG_CONFIG_SYSROOT_DIR=$(CURDIR)/$(B)/stage \
+	PKG_CONFIG_LIBDIR=$(CURDIR)/$(B)/stage/usr/lib/pkgconfig \
+	    sh -c '$(CC) -Wall -Wextra -Werror -o $(B)/stage/echo examples/echo.c \
+	        $$(pkg-config --cflags --libs libprefork)'
+	LD_LIBRARY_PATH=$(CURDIR)/$(B)/stage/usr/lib ldd $(B)/stage/echo | grep -q '$(CORE_SONAME) => $(CURDIR)/$(B)/stage'
+	$(MAKE) --no-print-directory uninstall DESTDIR=$(CURDIR)/$(B)/stage PREFIX=/usr >/dev/null
+	test ! -e $(B)/stage/usr/lib/$(CORE_SONAME) -a ! -e $(B)/stage/usr/include/prefork
+	@echo "install: staged install builds examples/echo.c with pkg-config alone"
+
+check: check-core check-abi check-man check-install
 
 install: $(CORE_A) $(CORE_SO) $(CORE_PC)
 	$(INSTALL) -d $(DESTDIR)$(LIBDIR) $(DESTDIR)$(INCLUDEDIR)/prefork \
