@@ -6,6 +6,7 @@
 #include <limits.h>
 #include <signal.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 #include <sys/prctl.h>
 #include <sys/stat.h>
@@ -106,6 +107,58 @@ START_TEST(usr2_upgrade_then_promotion)
 END_TEST
 
 
+/* A socket-activated master hands its sockets on the way systemd did
+ * (LISTEN_FDS from fd 3, LISTEN_PID = the new master): the new master then
+ * treats them as systemd's and, even once promoted, never unlinks the
+ * socket file (had they come as PREFORK_FD, it would). */
+START_TEST(usr2_under_systemd_passes_listen_fds)
+{
+    th_master   m;
+    th_opts     o;
+    th_rec      r;
+    char        exe[PATH_MAX], recfd[16];
+    char       *argv[8];
+    ssize_t     n;
+    pid_t       m2;
+    int         status;
+
+    ck_assert_int_eq(prctl(PR_SET_CHILD_SUBREAPER, 1), 0);
+    n = readlink("/proc/self/exe", exe, sizeof(exe) - 1);
+    ck_assert_int_gt(n, 0);
+    exe[n] = '\0';
+    snprintf(recfd, sizeof(recfd), "%d", TH_REEXEC_RECFD);
+    th_opts_init(&o);
+    o.workers = 1;
+    o.systemd = 1;
+    argv[0] = exe;
+    argv[1] = "--master";
+    argv[2] = recfd;
+    argv[3] = NULL;
+    argv[4] = "1";
+    argv[5] = "PREFORK";
+    argv[6] = "-";
+    argv[7] = NULL;
+    o.argv = argv;
+    ck_assert_int_eq(th_master_start(&m, &o), 0);
+    ck_assert_int_eq(th_expect(&m, 'B', NULL, T), 0);
+    th_forget(&m);
+    kill(m.pid, SIGUSR2);
+    ck_assert_int_eq(th_expect(&m, 'M', &r, T), 0);
+    m2 = r.pid;
+    ck_assert_int_eq(th_expect(&m, 'B', NULL, T), 0);
+    kill(m.pid, SIGTERM);
+    ck_assert_int_eq(th_master_wait(&m, T), 0);
+    ck_assert_int_eq(th_expect_log(&m, "Master has been promoted.", T), 0);
+    ck_assert_int_gt(th_ask_pid(&m), 0);
+    kill(m2, SIGTERM);
+    ck_assert_int_eq(th_wait(m2, &status, T), m2);
+    ck_assert(WIFEXITED(status) && WEXITSTATUS(status) == 0);
+    ck_assert_int_eq(access(m.addr + 5, F_OK), 0);   /* systemd's to remove */
+    th_master_cleanup(&m);
+}
+END_TEST
+
+
 Suite *
 reexec_suite(void)
 {
@@ -113,6 +166,7 @@ reexec_suite(void)
     TCase  *tc = tcase_create("usr2");
 
     tcase_add_test(tc, usr2_upgrade_then_promotion);
+    tcase_add_test(tc, usr2_under_systemd_passes_listen_fds);
     tcase_set_timeout(tc, 60);
     suite_add_tcase(s, tc);
     return s;

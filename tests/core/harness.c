@@ -228,6 +228,19 @@ run_master(const th_opts *o, const char *addr)
     cfg.env_prefix = o->env_prefix;
     cfg.bind_attempts = 1;
     ctx.o = *o;
+    if (o->systemd && getenv("LISTEN_FDS") == NULL) {
+        char  pid[16];
+        int   fd = pf_listen(addr, 16, 0);
+
+        /* What systemd would hand over: the socket at fd 3. */
+        if (fd == -1 || dup2(fd, 3) == -1) {
+            return 98;
+        }
+        close(fd);
+        snprintf(pid, sizeof(pid), "%d", (int) getpid());
+        setenv("LISTEN_FDS", "1", 1);
+        setenv("LISTEN_PID", pid, 1);
+    }
     a = pf_arbiter_new(&cfg, &tw_ops, NULL);
     if (a == NULL) {
         return 99;

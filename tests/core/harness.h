@@ -44,6 +44,7 @@ typedef struct th_opts {
     char *const *title_argv;   /* main()'s argv, for process titles only */
     int          daemonize;    /* with stderr kept (gunicorn -R) */
     int          master_init_status;   /* what master_init returns */
+    int          systemd;      /* the listener arrives as LISTEN_FDS=1 */
     const char  *env_prefix;
 } th_opts;
 
