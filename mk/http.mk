@@ -58,8 +58,9 @@ $(FUZZ_DIR)/fuzz_%: fuzz/fuzz_%.c $(HTTP_SRC) lib/http/http.h lib/http/chars.h
 .PHONY: fuzz fuzz-build
 fuzz-build: $(FUZZ_TARGETS:%=$(FUZZ_DIR)/fuzz_%)
 
-fuzz: fuzz-build
+fuzz:
 	@sh scripts/deps.sh fuzz
+	@$(MAKE) --no-print-directory fuzz-build
 	@for t in $(FUZZ_TARGETS); do \
 	    mkdir -p $(FUZZ_DIR)/corpus-$$t; \
 	    echo "== fuzz_$$t for $(FUZZ_SECONDS)s"; \
