@@ -193,8 +193,9 @@ int pfh_addrlist_match(const pfh_addrlist *l, const struct sockaddr *sa);
  * hop-by-hop ones dropped.  Header names/values are validated: a CR, LF, NUL
  * or other CTL (bar HTAB in values) makes it fail with -1 so the caller can
  * answer 500 instead.  The head is built in buf; returns its length, or -1
- * (invalid header or status, or a Content-Length that is not digits; *bad
- * names it) or -2 (buf too small). */
+ * (invalid header, a status not starting with a 3-digit code, or a
+ * Content-Length that is not digits or disagrees with another; *bad names
+ * it) or -2 (buf too small).  Content-Length is dropped for 1xx and 204. */
 typedef struct pfh_response {
     int           version_minor;  /* of the request: 0 or 1 */
     int           head_request;   /* HEAD: no body bytes on the wire */
@@ -203,7 +204,7 @@ typedef struct pfh_response {
     int           chunked;        /* out: body must be chunk-encoded */
     int           has_length;     /* out: app gave Content-Length */
     uint64_t      content_length; /* out */
-    int           status;         /* out: numeric status code (0 if none) */
+    int           status;         /* out: the status's 3-digit code */
     int           no_body;        /* out: HEAD, 1xx, 204, 304 */
     int           upgrade;        /* out: app said Connection: upgrade */
     uint64_t      sent;           /* body bytes accounted by pfh_body_iov */
@@ -225,8 +226,9 @@ int pfh_body_iov(pfh_response *r, const void *data, size_t len,
 /* The end of the body: "0\r\n\r\n" when chunked (returns 1), else 0. */
 int pfh_body_end_iov(const pfh_response *r, struct iovec *iov);
 
-/* Blocking helpers: write every iovec (retrying short writes and EINTR) /
- * sendfile count bytes of fd from offset.  0, or -1 with errno. */
+/* Blocking helpers: write every iovec (retrying short writes and EINTR;
+ * iov is advanced in place) / sendfile count bytes of fd from offset (EIO if
+ * the file ends first).  0, or -1 with errno. */
 int pfh_writev_all(int sock, struct iovec *iov, int n);
 int pfh_sendfile_all(int sock, int fd, off_t offset, size_t count);
 
