@@ -151,10 +151,48 @@ file_only(int idx)
 }
 
 
+/* --tsv: the rows --help is made of, for tests/cli/data/gen-help.py:
+ * option strings (space-separated), metavar, nargs, description and
+ * default, tab-separated.  Defaults read the environment, as --help. */
+static void
+tsv(void)
+{
+    const pfc_setting  *t;
+    pfc__default        d;
+    pfc__buf            b = { 0 };
+    int                 i, j;
+
+    for (i = 0; i < PFC_NSETTINGS; i++) {
+        t = &pfc_table[i];
+        if (t->cli[0] == NULL) {
+            continue;
+        }
+        for (j = 0; j < 3 && t->cli[j] != NULL; j++) {
+            printf("%s%s", j ? " " : "", t->cli[j]);
+        }
+        pfc__default_get(i, &d);
+        b.len = 0;
+        pfc__buf_add(&b, "", 0);
+        pfc__buf_pystr(&b, &d.v);
+        printf("\t%s\t%s\t%s\t%s\n", t->metavar ? t->metavar : "-",
+               t->action == PFC_ACT_OPTIONAL ? "?"
+               : t->action == PFC_ACT_STORE || t->action == PFC_ACT_APPEND
+               ? "1" : "0", t->desc, b.oom ? "" : b.p);
+        pfc__default_free(&d);
+    }
+    pfc__buf_free(&b);
+}
+
+
 int
-main(void)
+main(int argc, char **argv)
 {
     int  i;
+
+    if (argc > 1 && strcmp(argv[1], "--tsv") == 0) {
+        tsv();
+        return ferror(stdout) ? 1 : 0;
+    }
 
     fputs(".TP\n\\fB\\-h\\fR, \\fB\\-\\-help\\fR\n"
           "Print the options with their defaults, then exit 0.\n"

@@ -20,6 +20,14 @@ pfc__is_pyspace(unsigned char c)
 }
 
 
+/* int() strips less than str.strip(): not the 0x1c-0x1f separators. */
+static int
+is_int_space(unsigned char c)
+{
+    return c == ' ' || (c >= '\t' && c <= '\r');
+}
+
+
 int
 pfc__isdigits(const char *s)
 {
@@ -129,7 +137,7 @@ pfc__pyint(const char *s, int base, long *out)
     long  v = 0;
     int   neg = 0, nonzero = 0, prefix = 0, r;
 
-    while (pfc__is_pyspace((unsigned char) *s)) {
+    while (is_int_space((unsigned char) *s)) {
         s++;
     }
     if (*s == '+' || *s == '-') {
@@ -162,7 +170,7 @@ pfc__pyint(const char *s, int base, long *out)
     if (prefix == -1 && nonzero) {
         return -1;
     }
-    while (pfc__is_pyspace((unsigned char) *s)) {
+    while (is_int_space((unsigned char) *s)) {
         s++;
     }
     if (*s != '\0') {

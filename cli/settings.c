@@ -149,9 +149,17 @@ pfc__default_get(int idx, pfc__default *d)
         if (env != NULL && env[0] != '\0' && stat(env, &st) == 0
             && S_ISDIR(st.st_mode))
         {
-            pfc__buf_printf(&b, "%s/gunicorn.ctl", env);
+            /* os.path.join(): no second '/' after a trailing one */
+            pfc__buf_printf(&b, "%s%sgunicorn.ctl", env,
+                            env[strlen(env) - 1] == '/' ? "" : "/");
         } else {
-            pfc__buf_printf(&b, "%s/.gunicorn/gunicorn.ctl", home_dir());
+            /* expanduser() strips trailing slashes from $HOME */
+            env = home_dir();
+            n = (long) strlen(env);
+            while (n > 0 && env[n - 1] == '/') {
+                n--;
+            }
+            pfc__buf_printf(&b, "%.*s/.gunicorn/gunicorn.ctl", (int) n, env);
         }
         d->str = pfc__buf_take(&b);
         d->v.type = PFC_PY_STR;
