@@ -164,6 +164,19 @@ drop_py(pfw_conn *c)
 }
 
 
+void
+pfw_conn_release_py(pfw_conn *c)
+{
+    drop_py(c);
+    pfw_input_detach(c->input);
+    pfw_sr_detach(c->sr);
+    pfw_sr_detach(c->write);
+    Py_CLEAR(c->input);
+    Py_CLEAR(c->sr);
+    Py_CLEAR(c->write);
+}
+
+
 /* Unread input at close() makes the kernel send a reset, which can destroy
  * the response still in flight: half-close, read what the client still
  * sends (bounded), then close (RFC 9112 §9.6). */

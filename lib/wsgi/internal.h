@@ -241,6 +241,21 @@ int        pfw_response_commit(pfw_conn *c);
 int        pfw_response_body(pfw_conn *c, const char *p, size_t len,
                              PyObject *owner);
 
+/* worker.c: the pieces every worker kind's table shares. */
+int      pfw_master_init(pf_arbiter *a, void *ud);
+void     pfw_pre_fork(pf_arbiter *a, int slot, unsigned age, void *ud);
+void     pfw_post_fork(pf_arbiter *a, int slot, pid_t pid, void *ud);
+/* Worker side: interpreter and app (0, PF_EXIT_BOOT, PF_EXIT_APPLOAD). */
+int      pfw_worker_boot(pf_worker *w, const pfw_app *app);
+int      pfw_worker_server(pfw_server *srv, pf_worker *w, const pfw_app *app,
+                           int multithread);
+void     pfw_worker_fini(pf_worker *w, void *ud);
+/* Drop every Python object a connection holds (GIL held). */
+void     pfw_conn_release_py(pfw_conn *c);
+/* srv->draining, read and set across threads (gthread). */
+int      pfw_server_draining(const pfw_server *srv);
+void     pfw_server_drain(pfw_server *srv);
+
 /* request.c */
 /* Run the app for the parsed request and start sending: PFW_DONE (the
  * response is out; c->keep_alive says what next), PFW_AGAIN (async: wait

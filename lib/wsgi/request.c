@@ -95,9 +95,6 @@ finish(pfw_conn *c, int ok)
 
     end_request(c);
     keep = ok && c->keep_alive && !c->error_close;
-    if (pfw_server_count(c->srv)) {
-        keep = 0;
-    }
     if (keep && pfw_body_finish(c) != PFW_DONE) {
         keep = 0;
     }
@@ -328,13 +325,17 @@ pfw_request_resume(pfw_conn *c)
 }
 
 
+/* Counted when it starts, as gunicorn does: the worker stops accepting
+ * before the last response goes out, so no new client lands on it. */
 static int
-request_keep_alive(const pfw_conn *c)
+request_keep_alive(pfw_conn *c)
 {
-    const pfw_server  *srv = c->srv;
+    pfw_server  *srv = c->srv;
+    int          last;
 
-    return c->req.keep_alive && srv->keepalive && !srv->draining
-           && (srv->max_requests == 0 || srv->nreq + 1 < srv->max_requests);
+    last = pfw_server_count(srv);
+    return c->req.keep_alive && srv->keepalive && !last
+           && !pfw_server_draining(srv);
 }
 
 

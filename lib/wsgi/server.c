@@ -136,15 +136,30 @@ pfw_server_free(pfw_server *srv)
 
 
 int
+pfw_server_draining(const pfw_server *srv)
+{
+    return __atomic_load_n(&srv->draining, __ATOMIC_RELAXED);
+}
+
+
+void
+pfw_server_drain(pfw_server *srv)
+{
+    __atomic_store_n(&srv->draining, 1, __ATOMIC_RELAXED);
+}
+
+
+/* Called with the GIL held, which serialises the pool threads. */
+int
 pfw_server_count(pfw_server *srv)
 {
     srv->nreq++;
     if (srv->max_requests == 0 || srv->nreq < srv->max_requests
-        || srv->draining)
+        || pfw_server_draining(srv))
     {
         return 0;
     }
     pf_log(PF_LOG_INFO, "Autorestarting worker after current request.");
-    srv->draining = 1;
+    pfw_server_drain(srv);
     return 1;
 }

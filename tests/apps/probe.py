@@ -38,11 +38,15 @@ check the server from the outside.  Routes (PATH_INFO):
   /big?n=BYTES     n bytes of 'x', as one bytes object
   /stream?n=K&size=S  K chunks of S bytes from a generator
   /keep            a kept reference to wsgi.input, read in a later request
+  /barrier?n=N     waits (10 s at most) until N requests are inside it at
+                   once: 200 "met" only when the server runs them together
+  /slowstream?s=S  one chunk now, another after S seconds
 """
 import io
 import json
 import os
 import sys
+import threading
 import time
 from urllib.parse import parse_qs
 
@@ -312,6 +316,34 @@ def keep(environ, start_response):
     return _json(start_response, {"kept": True})
 
 
+BARRIERS = {}
+BARRIER_LOCK = threading.Lock()
+
+
+def barrier(environ, start_response):
+    n = int(_qs(environ).get("n", "2"))
+    with BARRIER_LOCK:
+        b = BARRIERS.setdefault(n, threading.Barrier(n))
+    try:
+        b.wait(10)
+        out = b"met"
+    except threading.BrokenBarrierError:
+        out = b"broken"
+    start_response("200 OK", [("Content-Type", "text/plain")])
+    return [out]
+
+
+def slowstream(environ, start_response):
+    secs = float(_qs(environ).get("s", "1"))
+    start_response("200 OK", [("Content-Type", "text/plain")])
+
+    def body():
+        yield b"first;"
+        time.sleep(secs)
+        yield b"second"
+    return body()
+
+
 ROUTES = {
     "/env": env, "/echo": echo, "/write": write, "/write_only": write_only,
     "/gen": gen, "/empty": empty, "/one": one,
@@ -321,7 +353,7 @@ ROUTES = {
     "/file": file_, "/filelike": filelike, "/closing": closing,
     "/closing_raise": closing_raise, "/closed": closed, "/status": status,
     "/sleep": sleep, "/pid": pid, "/big": big, "/stream": stream,
-    "/keep": keep,
+    "/keep": keep, "/barrier": barrier, "/slowstream": slowstream,
 }
 
 

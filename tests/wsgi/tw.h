@@ -71,13 +71,23 @@ typedef struct tw_opts {
     int          sendfile;           /* default 1 */
     unsigned     max_requests;
     const char  *worker;             /* NULL: pfw_conn_serve loop; else a
-                                        worker kind run through its ops */
-    int          workers;            /* pfw_app.workers */
+                                        worker kind under the real arbiter
+                                        (the child is the master) */
+    int          workers;            /* pfw_app.workers, pf_config.workers */
+    int          preload;
+    unsigned     threads;
+    unsigned     worker_connections;
+    unsigned     max_requests_jitter;
+    unsigned     graceful_timeout;   /* default 10 */
+    unsigned     timeout;            /* default 30 */
 } tw_opts;
 
 void        tw_opts_init(tw_opts *o);
 /* Start the child; its log (pf_log and fd 2) goes to logpath. */
 void        tw_server_start(tw_server *s, const tw_opts *o);
 void        tw_server_stop(tw_server *s);
+/* Signal the child (the master in worker mode) and wait for its exit
+ * status; -1 on timeout. */
+int         tw_server_signal_wait(tw_server *s, int signo, int ms);
 /* The child's log so far (malloc'd). */
 char       *tw_server_log(const tw_server *s);

@@ -18,6 +18,7 @@
 #include <sys/wait.h>
 #include <unistd.h>
 
+#include <prefork/arbiter.h>
 #include <prefork/sockets.h>
 
 #include "helpers.h"
@@ -31,13 +32,69 @@ tw_opts_init(tw_opts *o)
     o->keepalive = 2;
     o->sendfile = 1;
     o->workers = 1;
+    o->threads = 1;
+    o->worker_connections = 1000;
+    o->graceful_timeout = 10;
+    o->timeout = 30;
+}
+
+
+static void
+fill_app(pfw_app *app, const tw_opts *o)
+{
+    static char *const  argv[] = { "check_wsgi", NULL };
+
+    pfw_app_init(app);
+    app->spec = o->spec;
+    app->argv = argv;
+    app->keepalive = o->keepalive;
+    app->sendfile = o->sendfile;
+    app->max_requests = o->max_requests;
+    app->max_requests_jitter = o->max_requests_jitter;
+    app->workers = o->workers;
+    app->preload = o->preload;
+    app->threads = o->threads;
+    app->worker_connections = o->worker_connections;
+    app->timeout = o->timeout;
+    app->graceful_timeout = o->graceful_timeout;
+}
+
+
+/* The child becomes a master: the real arbiter with our worker kind. */
+static void __attribute__((noreturn))
+run_arbiter(int lfd, const tw_opts *o, int ready)
+{
+    static pfw_app         app;
+    pf_config              cfg;
+    pf_arbiter            *a;
+    const pf_worker_ops   *ops;
+    char                   err[256], ok = 'R';
+
+    fill_app(&app, o);
+    ops = pfw_worker_ops(o->worker, app.threads, err, sizeof(err));
+    if (ops == NULL) {
+        pf_log(PF_LOG_ERROR, "%s", err);
+        _exit(30);
+    }
+    pf_config_init(&cfg);
+    cfg.workers = o->workers;
+    cfg.timeout = o->timeout;
+    cfg.graceful_timeout = o->graceful_timeout;
+    a = pf_arbiter_new(&cfg, ops, &app);
+    if (a == NULL || pf_arbiter_adopt(a, lfd) != 0) {
+        _exit(31);
+    }
+    if (write(ready, &ok, 1) != 1) {
+        _exit(32);
+    }
+    close(ready);
+    _exit(pf_arbiter_run(a));
 }
 
 
 static void
 serve_forever(int lfd, const tw_opts *o, int ready)
 {
-    static char *const      argv[] = { "check_wsgi", NULL };
     static pfw_app          app;
     static pfw_server       srv;
     static pfw_conn         c;
@@ -47,13 +104,7 @@ serve_forever(int lfd, const tw_opts *o, int ready)
     int                     fd, rc;
     char                    ok = 'R';
 
-    pfw_app_init(&app);
-    app.spec = o->spec;
-    app.argv = argv;
-    app.keepalive = o->keepalive;
-    app.sendfile = o->sendfile;
-    app.max_requests = o->max_requests;
-    app.workers = o->workers;
+    fill_app(&app, o);
     if (pfw_interp_start(&app) != 0) {
         _exit(10);
     }
@@ -133,6 +184,9 @@ tw_server_start(tw_server *s, const tw_opts *o)
         if (o->script_name != NULL) {
             setenv("SCRIPT_NAME", o->script_name, 1);
         }
+        if (o->worker != NULL) {
+            run_arbiter(lfd, o, pfd[1]);
+        }
         serve_forever(lfd, o, pfd[1]);
         _exit(0);
     }
@@ -174,6 +228,21 @@ tw_server_stop(tw_server *s)
         free(s->dir);
         s->dir = NULL;
     }
+}
+
+
+int
+tw_server_signal_wait(tw_server *s, int signo, int ms)
+{
+    int  status;
+
+    ck_assert_int_gt(s->pid, 0);
+    ck_assert_int_eq(kill(s->pid, signo), 0);
+    if (th_wait(s->pid, &status, ms) != s->pid) {
+        return -1;
+    }
+    s->pid = 0;
+    return status;
 }
 
 

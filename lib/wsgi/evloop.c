@@ -1,0 +1,565 @@
+/*
+ * The libev connection loop (see evloop.h).  One ev_loop_new() per worker:
+ * the default loop would grab SIGCHLD.  Slow clients only ever cost a
+ * watcher: heads and bodies are read as they arrive, responses wait for
+ * the socket to drain, and every state has a timer.
+ */
+#include "evloop.h"
+
+#include <errno.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/socket.h>
+#include <unistd.h>
+
+#define ACCEPT_BURST   64
+#define PIPELINE_BURST 16
+#define SPARE_MAX      64
+
+static void conn_cb(struct ev_loop *loop, ev_io *w, int revents);
+static void timer_cb(struct ev_loop *loop, ev_timer *w, int revents);
+static int  progress(pfw_evloop *l, pfw_evconn *ec, int eof);
+static void drain(pfw_evloop *l);
+
+
+#define EC_OF(ptr, member) \
+    ((pfw_evconn *) ((char *) (ptr) - offsetof(pfw_evconn, member)))
+
+
+static void
+set_events(pfw_evloop *l, pfw_evconn *ec, int events)
+{
+    if (ec->events == events && ev_is_active(&ec->io)) {
+        return;
+    }
+    ev_io_stop(l->loop, &ec->io);
+    ev_io_set(&ec->io, ec->c.fd, events);
+    ec->events = events;
+    if (events) {
+        ev_io_start(l->loop, &ec->io);
+    }
+}
+
+
+static void
+set_timer(pfw_evloop *l, pfw_evconn *ec, double secs)
+{
+    ec->timer.repeat = secs > 0 ? secs : 0.001;
+    ev_timer_again(l->loop, &ec->timer);
+}
+
+
+static double
+io_secs(const pfw_evloop *l)
+{
+    return l->srv.io_ms / 1000.0;
+}
+
+
+static void
+accept_start(pfw_evloop *l)
+{
+    size_t  i;
+
+    if (l->accepting || l->draining || l->nconns >= l->max_conns) {
+        return;
+    }
+    for (i = 0; i < l->nacc; i++) {
+        ev_io_start(l->loop, &l->acc[i]);
+    }
+    l->accepting = 1;
+}
+
+
+static void
+accept_stop(pfw_evloop *l)
+{
+    size_t  i;
+
+    if (!l->accepting) {
+        return;
+    }
+    for (i = 0; i < l->nacc; i++) {
+        ev_io_stop(l->loop, &l->acc[i]);
+    }
+    l->accepting = 0;
+}
+
+
+static pfw_evconn *
+conn_get(pfw_evloop *l)
+{
+    pfw_evconn  *ec = l->spare;
+
+    if (ec != NULL) {
+        l->spare = ec->next;
+        l->nspare--;
+        return ec;
+    }
+    ec = calloc(1, sizeof(*ec));
+    if (ec != NULL) {
+        ec->c.fd = -1;
+    }
+    return ec;
+}
+
+
+void
+pfw_evloop_close(pfw_evloop *l, pfw_evconn *ec)
+{
+    ev_io_stop(l->loop, &ec->io);
+    ev_timer_stop(l->loop, &ec->timer);
+    ec->events = 0;
+    pfw_conn_close(&ec->c);
+    if (ec->prev != NULL) {
+        ec->prev->next = ec->next;
+    } else {
+        l->conns = ec->next;
+    }
+    if (ec->next != NULL) {
+        ec->next->prev = ec->prev;
+    }
+    l->nconns--;
+    if (l->nspare < SPARE_MAX) {
+        ec->next = l->spare;
+        ec->prev = NULL;
+        l->spare = ec;
+        l->nspare++;
+    } else {
+        pfw_conn_release_py(&ec->c);
+        pfw_conn_free(&ec->c);
+        free(ec);
+    }
+    if (l->draining && l->nconns == 0) {
+        ev_break(l->loop, EVBREAK_ALL);
+    }
+    accept_start(l);
+}
+
+
+static void
+add_conn(pfw_evloop *l, int fd, size_t idx, struct sockaddr_storage *ss,
+         socklen_t len)
+{
+    pfw_evconn  *ec = conn_get(l);
+
+    if (ec == NULL
+        || pfw_conn_open(&ec->c, &l->srv, fd, (int) idx,
+                         (struct sockaddr *) ss, len, PFW_IO_ASYNC) != 0)
+    {
+        pf_log_errno(PF_LOG_ERROR, errno ? errno : ENOMEM,
+                     "connection setup failed");
+        if (ec != NULL) {
+            ec->c.fd = -1;
+            ec->next = l->spare;
+            l->spare = ec;
+            l->nspare++;
+        }
+        close(fd);
+        return;
+    }
+    ec->state = PFW_EVC_HEAD;
+    ec->burst = 0;
+    ec->events = EV_READ;
+    ev_io_init(&ec->io, conn_cb, fd, EV_READ);
+    ec->io.data = l;
+    ev_init(&ec->timer, timer_cb);
+    ec->timer.data = l;
+    ev_io_start(l->loop, &ec->io);
+    set_timer(l, ec, io_secs(l));
+    ec->prev = NULL;
+    ec->next = l->conns;
+    if (l->conns != NULL) {
+        l->conns->prev = ec;
+    }
+    l->conns = ec;
+    l->nconns++;
+}
+
+
+static void
+accept_cb(struct ev_loop *loop, ev_io *w, int revents)
+{
+    pfw_evloop              *l = w->data;
+    struct sockaddr_storage  ss;
+    socklen_t                len;
+    size_t                   idx = (size_t) (w - l->acc);
+    int                      fd, i;
+
+    (void) loop;
+    (void) revents;
+    if (pfw_server_draining(&l->srv)) {
+        drain(l);                       /* --max-requests: leave it */
+        return;
+    }
+    for (i = 0; i < ACCEPT_BURST && l->nconns < l->max_conns; i++) {
+        len = sizeof(ss);
+        fd = accept4(w->fd, (struct sockaddr *) &ss, &len,
+                     SOCK_NONBLOCK | SOCK_CLOEXEC);
+        if (fd == -1) {
+            if (errno == EINTR || errno == ECONNABORTED) {
+                continue;
+            }
+            if (errno != EAGAIN) {
+                /* EMFILE and friends: back off instead of spinning */
+                pf_log_errno(PF_LOG_ERROR, errno, "accept4() failed");
+                accept_stop(l);
+                ev_timer_set(&l->acc_pause, 0.5, 0.);
+                ev_timer_start(l->loop, &l->acc_pause);
+            }
+            break;
+        }
+        add_conn(l, fd, idx, &ss, len);
+    }
+    if (l->nconns >= l->max_conns) {
+        accept_stop(l);
+    }
+}
+
+
+static void
+acc_pause_cb(struct ev_loop *loop, ev_timer *w, int revents)
+{
+    (void) loop;
+    (void) revents;
+    accept_start(w->data);
+}
+
+
+/* Queued bytes (an error page) go out, then the connection closes.
+ * 0 when it is closed already. */
+static int
+closing(pfw_evloop *l, pfw_evconn *ec)
+{
+    int  r = pfw_out_flush(&ec->c);
+
+    if (r != 1) {
+        pfw_evloop_close(l, ec);
+        return 0;
+    }
+    ec->state = PFW_EVC_CLOSING;
+    set_events(l, ec, EV_WRITE);
+    set_timer(l, ec, io_secs(l));
+    return 1;
+}
+
+
+static void
+drain(pfw_evloop *l)
+{
+    pfw_evconn  *ec, *next;
+
+    if (!l->draining) {
+        l->draining = 1;
+        pfw_server_drain(&l->srv);
+        accept_stop(l);
+    }
+    for (ec = l->conns; ec != NULL; ec = next) {
+        next = ec->next;
+        if (ec->state == PFW_EVC_IDLE
+            || (ec->state == PFW_EVC_HEAD && ec->c.len == ec->c.pos))
+        {
+            pfw_evloop_close(l, ec);
+        }
+    }
+    if (l->nconns == 0) {
+        ev_break(l->loop, EVBREAK_ALL);
+    }
+}
+
+
+int
+pfw_evloop_after(pfw_evloop *l, pfw_evconn *ec, int r)
+{
+    pfw_conn  *c = &ec->c;
+
+    if (r == PFW_AGAIN) {
+        ec->state = PFW_EVC_WRITE;
+        set_events(l, ec, EV_WRITE);
+        set_timer(l, ec, io_secs(l));
+        return 1;
+    }
+    /* still APP: drain() must not close it under us */
+    if (pfw_server_draining(&l->srv) && !l->draining) {
+        drain(l);                       /* --max-requests reached */
+    }
+    if (r == PFW_CLOSE || l->exiting || l->draining) {
+        pfw_evloop_close(l, ec);
+        return 0;
+    }
+    ec->state = PFW_EVC_IDLE;
+    set_events(l, ec, EV_READ);
+    if (c->pos < c->len) {
+        /* pipelined: serve the next request now, a few per round */
+        set_timer(l, ec, io_secs(l));
+        if (++ec->burst < PIPELINE_BURST) {
+            return progress(l, ec, 0);
+        }
+        ev_feed_event(l->loop, &ec->io, EV_CUSTOM);
+        return 1;
+    }
+    set_timer(l, ec, (double) l->srv.app->keepalive);
+    return 1;
+}
+
+
+static int
+progress(pfw_evloop *l, pfw_evconn *ec, int eof)
+{
+    static const char  cont[] = PFH_100_CONTINUE;
+    pfw_conn          *c = &ec->c;
+    int                r;
+
+    if (ec->state == PFW_EVC_IDLE || ec->state == PFW_EVC_HEAD) {
+        r = pfw_conn_parse(c, eof);
+        if (r == PFW_AGAIN) {
+            if (ec->state == PFW_EVC_IDLE && c->len > c->pos) {
+                ec->state = PFW_EVC_HEAD;
+                set_timer(l, ec, io_secs(l));
+            }
+            return 1;
+        }
+        if (r == PFW_CLOSE) {
+            return closing(l, ec);
+        }
+        ec->state = PFW_EVC_BODY;
+        if (c->req.expect_continue && c->bkind != PFH_BODY_NONE
+            && c->len == c->bpos)
+        {
+            /* queued ahead of the response, sent now if it fits */
+            pfw_out_mem(c, cont, sizeof(cont) - 1, NULL);
+            if (pfw_out_flush(c) == -1) {
+                pfw_evloop_close(l, ec);
+                return 0;
+            }
+        }
+    }
+    if (ec->state == PFW_EVC_BODY) {
+        r = pfw_body_prefetch(c, eof);
+        if (r == PFW_AGAIN) {
+            return 1;
+        }
+        if (r == PFW_CLOSE) {
+            return closing(l, ec);
+        }
+        ec->state = PFW_EVC_APP;
+        return l->dispatch(l, ec);
+    }
+    return 1;
+}
+
+
+static void
+read_in(pfw_evloop *l, pfw_evconn *ec)
+{
+    ssize_t  n;
+
+    if (pfw_conn_reserve(&ec->c, 4096) == -1) {
+        pfw_conn_error(&ec->c, 431, "Error parsing headers: "
+                       "'max buffer headers'");
+        closing(l, ec);
+        return;
+    }
+    n = pfw_conn_recv(&ec->c);
+    if (n > 0) {
+        if (ec->state == PFW_EVC_IDLE) {
+            ec->state = PFW_EVC_HEAD;
+        }
+        set_timer(l, ec, io_secs(l));
+        progress(l, ec, 0);
+        return;
+    }
+    if (n == 0) {
+        /* EOF: whatever complete request arrived is still served */
+        if (progress(l, ec, 1)
+            && (ec->state == PFW_EVC_IDLE || ec->state == PFW_EVC_HEAD
+                || ec->state == PFW_EVC_BODY))
+        {
+            pfw_evloop_close(l, ec);
+        }
+        return;
+    }
+    if (errno != EAGAIN) {
+        pfw_evloop_close(l, ec);
+    }
+}
+
+
+static void
+conn_cb(struct ev_loop *loop, ev_io *w, int revents)
+{
+    pfw_evloop  *l = w->data;
+    pfw_evconn  *ec = EC_OF(w, io);
+    int          r;
+
+    (void) loop;
+    ec->burst = 0;
+    if (revents & EV_CUSTOM) {
+        if (ec->state == PFW_EVC_IDLE || ec->state == PFW_EVC_HEAD) {
+            progress(l, ec, 0);
+        }
+        return;
+    }
+    switch (ec->state) {
+    case PFW_EVC_IDLE:
+    case PFW_EVC_HEAD:
+    case PFW_EVC_BODY:
+        if (revents & EV_READ) {
+            read_in(l, ec);
+        }
+        break;
+    case PFW_EVC_WRITE:
+        if (revents & EV_WRITE) {
+            set_timer(l, ec, io_secs(l));
+            ec->state = PFW_EVC_APP;
+            r = pfw_request_resume(&ec->c);
+            pfw_evloop_after(l, ec, r);
+        }
+        break;
+    case PFW_EVC_CLOSING:
+        if (revents & EV_WRITE) {
+            closing(l, ec);
+        }
+        break;
+    default:
+        break;
+    }
+}
+
+
+static void
+timer_cb(struct ev_loop *loop, ev_timer *w, int revents)
+{
+    pfw_evloop  *l = w->data;
+    pfw_evconn  *ec = EC_OF(w, timer);
+
+    (void) loop;
+    (void) revents;
+    if (ec->state == PFW_EVC_APP) {
+        return;                          /* a pool thread has it */
+    }
+    if (ec->state != PFW_EVC_IDLE) {
+        pf_log(PF_LOG_DEBUG, "Closing a connection that timed out");
+    }
+    pfw_evloop_close(l, ec);
+}
+
+
+static void
+ctl_cb(struct ev_loop *loop, ev_io *w, int revents)
+{
+    pfw_evloop  *l = w->data;
+    unsigned     st;
+
+    (void) revents;
+    st = pf_worker_poll(l->w);
+    if (st & PF_WORKER_EXIT) {
+        l->exiting = 1;
+        ev_break(loop, EVBREAK_ALL);
+        return;
+    }
+    if (st & PF_WORKER_DRAIN) {
+        drain(l);
+    }
+}
+
+
+static void
+beat_cb(struct ev_loop *loop, ev_timer *w, int revents)
+{
+    pfw_evloop  *l = w->data;
+
+    (void) loop;
+    (void) revents;
+    pf_worker_heartbeat(l->w);
+}
+
+
+int
+pfw_evloop_init(pfw_evloop *l, pf_worker *w, const pfw_app *app,
+                int multithread)
+{
+    size_t  i;
+    int     rc;
+
+    memset(l, 0, sizeof(*l));
+    l->w = w;
+    rc = pfw_worker_server(&l->srv, w, app, multithread);
+    if (rc != 0) {
+        return rc;
+    }
+    /* never the default loop: it would take SIGCHLD */
+    l->loop = ev_loop_new(EVFLAG_AUTO);
+    if (l->loop == NULL) {
+        pf_log(PF_LOG_ERROR, "ev_loop_new() failed");
+        return PF_EXIT_BOOT;
+    }
+    ev_set_userdata(l->loop, l);
+    l->max_conns = app->worker_connections > 0 ? app->worker_connections
+                                                : 1000;
+    l->nacc = l->srv.nls;
+    l->acc = calloc(l->nacc ? l->nacc : 1, sizeof(ev_io));
+    if (l->acc == NULL) {
+        pf_log(PF_LOG_ERROR, "out of memory");
+        return PF_EXIT_BOOT;
+    }
+    for (i = 0; i < l->nacc; i++) {
+        ev_io_init(&l->acc[i], accept_cb, l->srv.ls[i].fd, EV_READ);
+        l->acc[i].data = l;
+    }
+    ev_init(&l->acc_pause, acc_pause_cb);
+    l->acc_pause.data = l;
+    ev_io_init(&l->ctl, ctl_cb, pf_worker_fd(w), EV_READ);
+    l->ctl.data = l;
+    ev_timer_init(&l->beat, beat_cb, 0.,
+                  pf_worker_timeout_ms(w) / 1000.0);
+    l->beat.data = l;
+    return 0;
+}
+
+
+int
+pfw_evloop_run(pfw_evloop *l)
+{
+    ev_io_start(l->loop, &l->ctl);
+    ev_timer_again(l->loop, &l->beat);
+    accept_start(l);
+    pf_worker_heartbeat(l->w);
+    ev_run(l->loop, 0);
+    return l->exiting;
+}
+
+
+void
+pfw_evloop_close_all(pfw_evloop *l)
+{
+    pfw_evconn  *ec, *next;
+
+    for (ec = l->conns; ec != NULL; ec = next) {
+        next = ec->next;
+        if (ec->state != PFW_EVC_APP) {
+            pfw_evloop_close(l, ec);
+        }
+    }
+}
+
+
+void
+pfw_evloop_fini(pfw_evloop *l)
+{
+    pfw_evconn  *ec;
+
+    while ((ec = l->spare) != NULL) {
+        l->spare = ec->next;
+        pfw_conn_release_py(&ec->c);
+        pfw_conn_free(&ec->c);
+        free(ec);
+    }
+    l->nspare = 0;
+    free(l->acc);
+    l->acc = NULL;
+    if (l->loop != NULL) {
+        ev_loop_destroy(l->loop);
+        l->loop = NULL;
+    }
+}

@@ -1,0 +1,217 @@
+/*
+ * What every worker kind shares (both sides of the fork), and the sync
+ * kind: one connection at a time, Connection: close, poll() on the
+ * listeners and the control fd with the GIL released.
+ *
+ * Without --preload the master never starts Python; with it the app is
+ * imported in the master and every fork is bracketed by PyOS_BeforeFork /
+ * PyOS_AfterFork_Parent / PyOS_AfterFork_Child.
+ */
+#include "internal.h"
+
+#include <errno.h>
+#include <poll.h>
+#include <string.h>
+#include <sys/socket.h>
+#include <unistd.h>
+
+#include <prefork/arbiter.h>
+
+
+int
+pfw_master_init(pf_arbiter *a, void *ud)
+{
+    pfw_app  *app = ud;
+    int       rc;
+
+    (void) a;
+    if (!app->preload) {
+        return 0;
+    }
+    if (pfw_interp_start(app) != 0) {
+        return PF_EXIT_BOOT;
+    }
+    rc = pfw_app_load(app);
+    if (rc != 0) {
+        return rc;
+    }
+    pfw_interp_release();
+    return 0;
+}
+
+
+void
+pfw_pre_fork(pf_arbiter *a, int slot, unsigned age, void *ud)
+{
+    (void) a;
+    (void) slot;
+    (void) age;
+    (void) ud;
+    pfw_interp_before_fork();
+}
+
+
+void
+pfw_post_fork(pf_arbiter *a, int slot, pid_t pid, void *ud)
+{
+    (void) a;
+    (void) slot;
+    (void) pid;
+    (void) ud;
+    pfw_interp_after_fork_parent();
+}
+
+
+/* The worker's interpreter and app: inherited (preload) or made here. */
+int
+pfw_worker_boot(pf_worker *w, const pfw_app *app)
+{
+    int  rc;
+
+    (void) w;
+    if (pfw_interp_live()) {
+        pfw_interp_after_fork_child();
+        return pfw_app_callable() != NULL ? 0 : PF_EXIT_APPLOAD;
+    }
+    if (pfw_interp_start(app) != 0) {
+        return PF_EXIT_BOOT;
+    }
+    rc = pfw_app_load(app);
+    return rc;
+}
+
+
+int
+pfw_worker_server(pfw_server *srv, pf_worker *w, const pfw_app *app,
+                  int multithread)
+{
+    const int  *fds;
+    size_t      n = 0;
+
+    fds = pf_worker_listeners(w, &n);
+    if (pfw_server_init(srv, app, w, fds, n, multithread) != 0) {
+        return PF_EXIT_BOOT;
+    }
+    return 0;
+}
+
+
+void
+pfw_worker_fini(pf_worker *w, void *ud)
+{
+    (void) w;
+    (void) ud;
+    pfw_interp_flush();
+}
+
+
+/* ---- sync ---------------------------------------------------------------- */
+
+static pfw_server  sync_srv;
+static pfw_conn    sync_conn;
+
+
+static int
+sync_init(pf_worker *w, void *ud)
+{
+    int  rc;
+
+    rc = pfw_worker_boot(w, ud);
+    if (rc == 0) {
+        rc = pfw_worker_server(&sync_srv, w, ud, 0);
+    }
+    sync_srv.keepalive = 0;          /* gunicorn's sync: always close */
+    return rc;
+}
+
+
+/* Accept one connection from a readable listener and serve it whole. */
+static void
+sync_accept(pfw_server *srv, size_t i)
+{
+    struct sockaddr_storage  ss;
+    socklen_t                len = sizeof(ss);
+    int                      fd;
+
+    fd = accept4(srv->ls[i].fd, (struct sockaddr *) &ss, &len,
+                 SOCK_NONBLOCK | SOCK_CLOEXEC);
+    if (fd == -1) {
+        if (errno != EAGAIN && errno != EINTR && errno != ECONNABORTED) {
+            pf_log_errno(PF_LOG_ERROR, errno, "accept4() failed");
+        }
+        return;
+    }
+    if (pfw_conn_open(&sync_conn, srv, fd, (int) i, (struct sockaddr *) &ss,
+                      len, PFW_IO_BLOCK) != 0)
+    {
+        pf_log_errno(PF_LOG_ERROR, errno, "connection setup failed");
+        close(fd);
+        return;
+    }
+    pfw_conn_serve(&sync_conn);
+}
+
+
+static int
+sync_run(pf_worker *w, void *ud)
+{
+    pfw_server     *srv = &sync_srv;
+    struct pollfd   p[64];
+    size_t          i, n;
+    int             r;
+
+    (void) ud;
+    n = srv->nls < 63 ? srv->nls : 63;
+    p[0].fd = pf_worker_fd(w);
+    p[0].events = POLLIN;
+    for (i = 0; i < n; i++) {
+        p[i + 1].fd = srv->ls[i].fd;
+        p[i + 1].events = POLLIN;
+    }
+    for ( ;; ) {
+        pf_worker_heartbeat(w);
+        Py_BEGIN_ALLOW_THREADS
+        r = poll(p, n + 1, pf_worker_timeout_ms(w));
+        Py_END_ALLOW_THREADS
+        if (r == -1 && errno != EINTR) {
+            pf_log_errno(PF_LOG_ERROR, errno, "poll() failed");
+            return 1;
+        }
+        if (r <= 0) {
+            continue;
+        }
+        if (p[0].revents
+            && (pf_worker_poll(w) & (PF_WORKER_DRAIN | PF_WORKER_EXIT)))
+        {
+            return 0;
+        }
+        for (i = 0; i < n; i++) {
+            if (p[i + 1].revents & POLLIN) {
+                sync_accept(srv, i);
+                if (pfw_server_draining(srv)) {
+                    return 0;        /* max_requests reached */
+                }
+            }
+        }
+    }
+}
+
+
+static void
+sync_fini(pf_worker *w, void *ud)
+{
+    pfw_conn_free(&sync_conn);
+    pfw_worker_fini(w, ud);
+}
+
+
+const pf_worker_ops pfw_sync_ops = {
+    .version     = PF_WORKER_OPS_VERSION,
+    .name        = "sync",
+    .master_init = pfw_master_init,
+    .pre_fork    = pfw_pre_fork,
+    .post_fork   = pfw_post_fork,
+    .init        = sync_init,
+    .run         = sync_run,
+    .fini        = sync_fini,
+};
