@@ -161,6 +161,7 @@ int
 pfc_ipnet_contains(const pfc_ipnet *net, int family, const void *addr)
 {
     const unsigned char  *a = addr;
+    unsigned char         mask;
     int                   i, bits;
 
     if (net->family == 0) {
@@ -170,8 +171,7 @@ pfc_ipnet_contains(const pfc_ipnet *net, int family, const void *addr)
         return 0;
     }
     for (i = 0, bits = net->prefix; bits > 0; i++, bits -= 8) {
-        unsigned char mask = bits >= 8 ? 0xff : (unsigned char) (0xff << (8 - bits));
-
+        mask = bits >= 8 ? 0xff : (unsigned char) (0xff << (8 - bits));
         if ((a[i] & mask) != (net->addr[i] & mask)) {
             return 0;
         }

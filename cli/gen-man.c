@@ -128,7 +128,7 @@ option(int idx)
     }
     putchar('\n');
     roff(t->desc, 1);
-    fputs(" Setting \\fB", stdout);
+    fputs("\nSetting \\fB", stdout);
     roff(t->name, 0);
     fputs("\\fR.\n", stdout);
     default_line(idx);

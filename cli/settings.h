@@ -231,8 +231,9 @@ typedef struct {
 /* One row of the table. */
 typedef struct {
     const char     *name;       /* config-file name, e.g. "workers" */
-    const char     *section;    /* gunicorn's section, e.g. "Worker Processes" */
-    const char     *cli[3];     /* spellings, NULL-terminated; none = file only */
+    const char     *section;    /* gunicorn's, e.g. "Worker Processes" */
+    const char     *cli[3];     /* spellings, NULL-terminated; none: file
+                                   only */
     const char     *metavar;    /* as --help shows it; NULL for flags */
     unsigned char   kind;       /* enum pfc_kind */
     unsigned char   action;     /* enum pfc_action */

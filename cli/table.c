@@ -14,7 +14,8 @@
                   .size = sizeof(((pfc_settings *) 0)->f)
 #define HOOK(h, n) .hook = (h), .arity = (n), .kind = PFC_K_HOOK, \
                   .validator = PFC_V_CALLABLE, .flags = PFC_F_FILE_ONLY, \
-                  .offset = offsetof(pfc_settings, hooks) + (h) * sizeof(char *), \
+                  .offset = offsetof(pfc_settings, hooks) \
+                            + (h) * sizeof(char *), \
                   .size = sizeof(char *)
 
 #define D_NONE      { PFC_PY_NONE, 0, NULL, NULL, 0 }
@@ -23,7 +24,8 @@
 #define D_STR(x)    { PFC_PY_STR, 0, (x), NULL, 0 }
 #define D_LIST0     { PFC_PY_LIST, 0, NULL, NULL, 0 }
 #define D_LIST(a)   { PFC_PY_LIST, 0, NULL, (a), sizeof(a) / sizeof((a)[0]) }
-#define D_DICT(a)   { PFC_PY_DICT, 0, NULL, (a), sizeof(a) / sizeof((a)[0]) / 2 }
+#define D_DICT(a)   { PFC_PY_DICT, 0, NULL, (a), \
+                      sizeof(a) / sizeof((a)[0]) / 2 }
 #define D_DICT0     { PFC_PY_DICT, 0, NULL, NULL, 0 }
 
 /* Flags and the common shapes of a row. */

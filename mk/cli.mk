@@ -72,4 +72,6 @@ check: check-cli
 # ---- the prefork-wsgi binary ---------------------------------------------
 # Reserved for the lead / WSGI engineer: cli/main.c and the rule that links
 # it with $(CLI_A), the WSGI archive, libprefork and libpython go here.
-# (cli/main.c is deliberately not part of CLI_LIB_SRC.)
+# cli/main.c is deliberately not part of CLI_LIB_SRC; give it an explicit
+# "$(B)/cli/main.o: cli/main.c" rule (it needs $(PY_CFLAGS) and the wsgi
+# headers), which takes precedence over the pattern rule above.

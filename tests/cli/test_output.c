@@ -133,7 +133,8 @@ START_TEST(test_print_config_values)
                      "['10.0.0.0/8', '*']");
     ck_assert_str_eq(pc_value(r.out, "default_proc_name"), "mod:app");
     ck_assert_str_eq(pc_value(r.out, "print_config"), "True");
-    ck_assert(strstr(r.out, "\nbind                               = [") != NULL);
+    ck_assert(strstr(r.out, "\nbind                               = [")
+              != NULL);
     ck_assert(strstr(r.out, "\npermit_unconventional_http_version = False\n")
               != NULL);
 }
