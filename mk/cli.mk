@@ -75,3 +75,15 @@ check: check-cli
 # cli/main.c is deliberately not part of CLI_LIB_SRC; give it an explicit
 # "$(B)/cli/main.o: cli/main.c" rule (it needs $(PY_CFLAGS) and the wsgi
 # headers), which takes precedence over the pattern rule above.
+PFW_BIN := $(B)/prefork-wsgi
+
+all: $(PFW_BIN)
+
+$(B)/cli/main.o: cli/main.c
+	@mkdir -p $(@D)
+	$(CC) $(CLI_CPPFLAGS) -Ilib/wsgi -Ilib/http $(ALL_CFLAGS) -c -o $@ $<
+
+$(PFW_BIN): $(B)/cli/main.o $(CLI_A) $(WSGI_A) $(HTTP_A) $(CORE_A)
+	@mkdir -p $(@D)
+	$(CC) $(ALL_LDFLAGS) -o $@ $(B)/cli/main.o $(CLI_A) $(WSGI_A) \
+	    $(HTTP_A) $(CORE_A) $(PY_LIBS) $(EV_LIBS) -lpthread

@@ -179,3 +179,13 @@ pfw_app_load(const pfw_app *app)
     Py_DECREF(g);
     return rc;
 }
+
+
+int
+pfw_check_app(const pfw_app *app)
+{
+    if (pfw_interp_start(app) != 0) {
+        return PF_EXIT_BOOT;
+    }
+    return pfw_app_load(app);
+}

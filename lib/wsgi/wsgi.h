@@ -44,6 +44,10 @@ extern const pf_worker_ops pfw_sync_ops;     /* -k sync */
 extern const pf_worker_ops pfw_ev_ops;       /* -k ev (libev, keep-alive) */
 extern const pf_worker_ops pfw_gthread_ops;  /* -k gthread: loop + threads */
 
+/* --check-config: start Python here and import the app.  0 when it
+ * loads, else PF_EXIT_BOOT / PF_EXIT_APPLOAD (the reason is logged). */
+int pfw_check_app(const pfw_app *app);
+
 /* The table for a -k value ("sync", "ev", "gthread"; "sync" with threads >
  * 1 becomes gthread as in gunicorn), or NULL with a message in err for the
  * kinds we do not run (gevent, eventlet, tornado, dotted classes...). */
