@@ -48,3 +48,13 @@ check-wsgi: $(WSGI_TEST_BIN)
 	ASAN_OPTIONS=$${ASAN_OPTIONS:-detect_leaks=0} $(WSGI_TEST_BIN)
 
 check: check-wsgi
+
+# The real binary, driven by Debian's interpreter (the one it embeds):
+# probe, Flask and Django apps on every worker kind, boot errors, signals.
+.PHONY: check-wsgi-integration
+check-wsgi-integration: $(B)/prefork-wsgi
+	ASAN_OPTIONS=$${ASAN_OPTIONS:-detect_leaks=0} PYTHONDONTWRITEBYTECODE=1 \
+	    PREFORK_WSGI=$(abspath $(B)/prefork-wsgi) \
+	    $(PY_EXE) -m unittest -v tests/integration/test_wsgi.py
+
+check: check-wsgi-integration
