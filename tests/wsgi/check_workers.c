@@ -446,6 +446,39 @@ START_TEST(preload_imports_in_the_master)
 END_TEST
 
 
+/* The GIL is free while the loop waits: a thread the app started keeps
+ * running while the worker is idle.  (Waiting for time to pass is the
+ * point here: ticks counted across 600 ms of idleness.) */
+START_TEST(gil_released_while_idle)
+{
+    static const char *const  k[] = { "ev", "gthread", "sync" };
+    tw_opts                   o;
+    tw_resp                   r;
+    long                      t0, t1;
+    const char               *p;
+
+    tw_opts_init(&o);
+    o.worker = k[_i];
+    o.spec = "ticker";
+    up(&o);
+    ask_on(&C, &r, "GET / HTTP/1.0\r\n\r\n");
+    p = strstr(r.body, "\"ticks\": ");
+    ck_assert_ptr_nonnull(p);
+    t0 = strtol(p + 9, NULL, 10);
+    tw_resp_free(&r);
+    ck_assert_int_eq(th_readable(-1, 600), 0);
+    reconnect();
+    ask_on(&C, &r, "GET / HTTP/1.0\r\n\r\n");
+    p = strstr(r.body, "\"ticks\": ");
+    ck_assert_ptr_nonnull(p);
+    t1 = strtol(p + 9, NULL, 10);
+    tw_resp_free(&r);
+    /* about 120 at 5 ms; a held GIL would give 0 or 1 */
+    ck_assert_int_ge(t1 - t0, 20);
+}
+END_TEST
+
+
 START_TEST(unsupported_kinds_are_refused)
 {
     static const char *const  bad[] = {
@@ -491,6 +524,7 @@ workers_suite(void)
     tcase_add_loop_test(tk, ev_connection_cap, 0, 2);
     tcase_add_test(tk, gthread_requests_run_concurrently);
     tcase_add_test(tk, unsupported_kinds_are_refused);
+    tcase_add_loop_test(tk, gil_released_while_idle, 0, 3);
     suite_add_tcase(s, tk);
 
     tcase_set_timeout(tl, 90);
