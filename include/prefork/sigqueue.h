@@ -3,10 +3,11 @@
  *
  * Process-global, because signals are.  A trapped signal's handler writes the
  * signal number as one byte into a non-blocking, close-on-exec pipe and
- * restores errno; the pipe buffer *is* the queue.  When the pipe is full,
- * further signals coalesce (every signal the arbiter uses is idempotent
- * within one loop pass).  The reader polls pf_sigqueue_fd() and drains with
- * pf_sigqueue_next() outside of any handler.
+ * restores errno; the pipe buffer *is* the queue.  When the pipe is full
+ * (64 KiB of unread signals) a further signal is dropped; the reader is
+ * certain to wake, and nothing short of a flood fills it.  The reader polls
+ * pf_sigqueue_fd() and drains with pf_sigqueue_next() outside of any
+ * handler.
  */
 #ifndef PREFORK_SIGQUEUE_H
 #define PREFORK_SIGQUEUE_H

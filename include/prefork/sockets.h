@@ -31,7 +31,8 @@ extern "C" {
  *   EBADF    fd://N is not an open socket
  *   EADDRINUSE  also: unix: a process accepts on PATH (it is not stale)
  *   anything socket(2), bind(2) or listen(2) return.
- * A stale unix socket file (connecting to it is refused) is removed first.
+ * A stale unix socket file (connecting to it is refused) is removed first;
+ * when staleness cannot be established the connect(2) errno is returned.
  * fd://N returns N itself. */
 PF_API int  pf_listen(const char *addr, int backlog, unsigned flags);
 
@@ -41,7 +42,8 @@ PF_API int  pf_listen(const char *addr, int backlog, unsigned flags);
  * variable, "GUNICORN" gives gunicorn's GUNICORN_FD).  The variables used are
  * unset; fds are made O_NONBLOCK|O_CLOEXEC.  Fills at most max fds and
  * returns the count (0 when nothing was inherited), or -1 with errno
- * (EINVAL: a malformed variable).  *from_systemd (may be NULL) tells which. */
+ * (EINVAL: a malformed variable or an fd that is no socket; E2BIG: more
+ * than max fds; fcntl(2) errors).  *from_systemd (may be NULL) tells which. */
 PF_API int  pf_listen_inherited(int *fds, int max, const char *prefix,
                                 int *from_systemd);
 

@@ -99,6 +99,17 @@ PF_API int        pf_worker_timeout_ms(const pf_worker *w);
 /* The parent (master) pid at spawn time. */
 PF_API pid_t      pf_worker_ppid(const pf_worker *w);
 
+/* Publish how busy this worker is (open connections, say): one relaxed
+ * store in shared memory.  From the first call until the worker drains it
+ * counts in its siblings' pf_worker_min_load().  Async-signal-safe. */
+PF_API void       pf_worker_set_load(pf_worker *w, unsigned load);
+/* The lowest load published by the workers of this worker's generation
+ * that still accept, this one included.  Workers sharing a listener keep
+ * connections even by leaving new ones to a less loaded sibling whenever
+ * their own load is above it (the kernel would hand them to whoever wakes
+ * first). */
+PF_API unsigned   pf_worker_min_load(const pf_worker *w);
+
 #ifdef __cplusplus
 }
 #endif

@@ -172,9 +172,9 @@ copy_config(pf_arbiter *a, const pf_config *cfg)
     a->cfg.env_prefix = dup_or_null(cfg->env_prefix, &fail);
     a->argv = dup_argv(cfg->argv, &fail);
     a->cfg.argv = a->argv;
-    a->prog = dup_or_null(program_invocation_short_name, &fail);
+    a->prog = dup_or_null(pf__proctitle_prog(), &fail);
     a->proc_name = dup_or_null(cfg->proc_name ? cfg->proc_name
-                               : program_invocation_short_name, &fail);
+                               : pf__proctitle_prog(), &fail);
     a->start_cwd = getcwd(NULL, 0);
     return fail ? -1 : 0;
 }

@@ -13,21 +13,32 @@
 
 #define PF__MAX_LISTENERS   64
 
-/* One heartbeat slot: a cache line in a MAP_SHARED page, written by one
- * worker (relaxed stores, no syscall) and read by the master. */
+/* One worker's slot: a cache line in shared memory, written by that
+ * worker (relaxed stores, no syscall) and read by the master and, for the
+ * load, by its sibling workers. */
 typedef struct pf__beat {
     _Atomic long long  beat_ms;      /* CLOCK_MONOTONIC ms of the last beat */
+    _Atomic unsigned   gen;          /* the worker's generation */
+    _Atomic unsigned   load;         /* pf_worker_set_load() */
     _Atomic int        booted;       /* set just before ops->run */
-    char               pad[64 - sizeof(long long) - sizeof(int)];
+    _Atomic int        accepting;    /* publishes a load and still accepts */
+    char               pad[64 - sizeof(long long) - 4 * sizeof(int)];
 } pf__beat;
 
-#define PF__BEATS_PER_PAGE  64
+/* Every slot lives in one MAP_SHARED region mapped before the first fork,
+ * so every worker sees every sibling's slot (the kernel backs only the
+ * pages that are touched). */
+#define PF__MAX_SLOTS  1024
+
+typedef struct pf__board {
+    _Atomic int        hwm;          /* highest slot in use + 1 */
+    char               pad[64 - sizeof(int)];
+    pf__beat           slots[PF__MAX_SLOTS];
+} pf__board;
 
 typedef struct pf__heart {
-    pf__beat       **pages;          /* lazily mapped, never unmapped */
-    size_t           npages;
-    unsigned char   *used;           /* master-side: index in use */
-    size_t           cap;            /* slots the used[] array covers */
+    pf__board       *board;
+    unsigned char    used[PF__MAX_SLOTS];   /* master-side */
 } pf__heart;
 
 /* The master's record of one child. */
@@ -103,6 +114,7 @@ struct pf_arbiter {
     long long             spawn_after_ms;     /* crash back-off */
     unsigned              crash_streak;
     unsigned              ready:1;
+    unsigned              boot_retrying:1;
 };
 
 struct pf_worker {
@@ -116,7 +128,9 @@ struct pf_worker {
     int          sqfd;
     unsigned     timeout;
     unsigned     state;              /* sticky PF_WORKER_* bits */
+    unsigned     gen;
     pf__beat    *beat;
+    pf__board   *board;
 };
 
 /* arbiter.c */
@@ -126,10 +140,12 @@ void        pf__close_listeners(pf_arbiter *a);
 long long   pf__now_ms(void);
 
 /* heartbeat.c */
-int         pf__heart_alloc(pf__heart *h);              /* -> index or -1 */
+int         pf__heart_alloc(pf__heart *h, unsigned gen);  /* -> index, -1 */
 void        pf__heart_release(pf__heart *h, int i);
 pf__beat   *pf__heart_slot(pf__heart *h, int i);
 void        pf__heart_free(pf__heart *h);
+/* Lowest load among the accepting slots of generation gen (or mine). */
+unsigned    pf__heart_min_load(const pf__board *b, unsigned gen, unsigned mine);
 /* Is a worker whose last beat was at beat_ms late at now_ms? */
 int         pf__heart_late(long long beat_ms, long long grace_ms,
                            long long now_ms, unsigned timeout_s);
@@ -146,6 +162,8 @@ void        pf__maybe_promote(pf_arbiter *a);
 
 /* proctitle.c */
 void        pf__proctitle_init(char *const *argv);
+/* basename(argv[0]) saved before any title overwrote it */
+const char *pf__proctitle_prog(void);
 void        pf__proctitle_set(const char *fmt, ...)
     __attribute__((format(printf, 1, 2)));
 

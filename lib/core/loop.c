@@ -260,6 +260,13 @@ others_serving(pf_arbiter *a, const pf__kid *k, int older)
     for (i = 0; i < a->nkids; i++) {
         pf__kid *o = &a->kids[i];
 
+        /* Read the flag from shared memory: this runs while reaping, before
+         * the loop's refresh, and a sibling may have booted since. */
+        if (!o->booted) {
+            o->booted = atomic_load_explicit(
+                &pf__heart_slot(&a->heart, o->hb)->booted,
+                memory_order_relaxed) != 0;
+        }
         if (o != k && o->booted && !o->stopping && (!older || o->gen < k->gen)) {
             n++;
         }
@@ -270,59 +277,71 @@ others_serving(pf_arbiter *a, const pf__kid *k, int older)
 
 /* gunicorn halts when a worker cannot boot.  We do too when nothing else is
  * serving (start-up), but a server that is serving keeps doing so: a new
- * generation that cannot boot after HUP is a failed reload, and a
- * replacement that cannot boot is retried with the crash back-off. */
-static void
+ * generation that cannot boot after HUP is a failed reload and is rolled
+ * back whole (old code only, slots intact), and a replacement that cannot
+ * boot is retried with the crash back-off.  Returns 1 for a retry. */
+static int
 boot_failure(pf_arbiter *a, pf__kid *k, int code)
 {
     const char  *why = code == PF_EXIT_APPLOAD ? "App failed to load."
                                                : "Worker failed to boot.";
     size_t       i;
+    int          serving;
 
     if (a->state == PF__STOPPING || k->stopping) {
-        return;                     /* on the way out anyway */
+        return 0;                   /* on the way out anyway */
     }
-    if (k->gen == a->gen && others_serving(a, k, 1) > 0) {
+    if (k->gen != a->gen) {
+        /* A worker of a generation already replaced: nothing respawns it. */
+        pf_log(PF_LOG_ERROR, "%s (pid:%d, an earlier generation)", why,
+               (int) k->pid);
+        return 0;
+    }
+    if (others_serving(a, k, 1) > 0) {
         pf_log(PF_LOG_ERROR, "Reload failed: %s Keeping the previous workers.",
                why);
-        /* The previous workers become the current generation and the new
-         * one is stopped; generation numbers are never reused, so a late
-         * exit of the failed generation cannot be mistaken for a new one. */
+        /* The whole new generation goes, booted or not, so old and new code
+         * never serve side by side; the previous workers become the current
+         * generation (numbers are never reused, so a late exit of the failed
+         * one cannot be mistaken for a newer one). */
         for (i = 0; i < a->nkids; i++) {
             pf__kid *o = &a->kids[i];
 
-            if (o->stopping) {
+            if (o == k || o->stopping) {
                 continue;
             }
-            if (o->gen == a->gen && !o->booted) {
+            if (o->gen == a->gen) {
                 kill(o->pid, SIGTERM);
                 o->stopping = 1;
             } else if (o->booted) {
                 o->gen = a->gen;
+                atomic_store_explicit(&pf__heart_slot(&a->heart, o->hb)->gen,
+                                      a->gen, memory_order_relaxed);
             }
         }
-        return;
+        return 0;
     }
-    if (others_serving(a, k, 0) > 0) {
+    serving = others_serving(a, k, 0);
+    if (serving > 0) {
         pf_log(PF_LOG_ERROR, "%s %d worker(s) still serving; retrying.", why,
-               others_serving(a, k, 0));
-        k->stopping = 0;
-        k->spawned_ms = pf__now_ms();      /* counts as a quick death */
-        return;
+               serving);
+        a->boot_retrying = 1;
+        return 1;
     }
     pf_arbiter_halt(a, code, why);
+    return 0;
 }
 
 
 static void
-note_death(pf_arbiter *a, const pf__kid *k, long long now)
+note_death(pf_arbiter *a, const pf__kid *k, long long now, int crashed)
 {
     long long  delay;
 
     if (k->stopping || a->state == PF__STOPPING) {
         return;
     }
-    if (now - k->spawned_ms >= QUICK_DEATH_MS) {
+    if (!crashed && now - k->spawned_ms >= QUICK_DEATH_MS) {
         a->crash_streak = 0;
         return;
     }
@@ -362,12 +381,11 @@ reap_kid(pf_arbiter *a, pf__kid *k, int status)
         && (WEXITSTATUS(status) == PF_EXIT_BOOT
             || WEXITSTATUS(status) == PF_EXIT_APPLOAD))
     {
-        boot_failure(a, k, WEXITSTATUS(status));
-        if (a->state != PF__STOPPING && !k->stopping) {
-            note_death(a, k, now);         /* a retried boot backs off */
+        if (boot_failure(a, k, WEXITSTATUS(status))) {
+            note_death(a, k, now, 1);      /* a retried boot backs off */
         }
     } else {
-        note_death(a, k, now);
+        note_death(a, k, now, 0);
     }
     pf__heart_release(&a->heart, k->hb);
     *k = a->kids[--a->nkids];
@@ -639,12 +657,10 @@ manage_workers(pf_arbiter *a, long long now)
         retire(k);
         current--;
     }
-    /* Rolling reload: an old worker retires for each new one that booted,
-     * so the server never has fewer booted workers than wanted. */
-    allowed_old = a->target - booted;
-    if (allowed_old < 0) {
-        allowed_old = 0;
-    }
+    /* Reload: the old generation stops only once the whole new one has
+     * booted, so the server never has fewer booted workers than wanted and
+     * a new generation that fails halfway can be rolled back without loss. */
+    allowed_old = booted >= a->target ? 0 : old;
     while (old > allowed_old && (k = oldest(a, 0)) != NULL) {
         retire(k);
         old--;
@@ -662,6 +678,20 @@ all_booted(pf_arbiter *a)
         n += a->kids[i].gen == a->gen && a->kids[i].booted;
     }
     return n >= a->target;
+}
+
+
+static int
+any_booted(pf_arbiter *a)
+{
+    size_t  i;
+
+    for (i = 0; i < a->nkids; i++) {
+        if (a->kids[i].booted && !a->kids[i].stopping) {
+            return 1;
+        }
+    }
+    return 0;
 }
 
 
@@ -774,7 +804,11 @@ pf_arbiter_run(pf_arbiter *a)
         } else {
             murder_lazy_workers(a, now);
             manage_workers(a, now);
-            if (a->ready_fd >= 0 && all_booted(a)) {
+            /* -D's launcher returns once everything booted, or once the
+             * server serves while a failing boot is being retried. */
+            if (a->ready_fd >= 0
+                && (all_booted(a) || (a->boot_retrying && any_booted(a))))
+            {
                 pf_daemon_ready(a->ready_fd, 0);
                 a->ready_fd = -1;
             }

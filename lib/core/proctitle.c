@@ -17,7 +17,8 @@ extern char **environ;
 
 static char    *title_start;
 static size_t   title_len;
-static char   **moved_env;      /* the heap copies stay referenced here even
+static char   **moved_env;
+static char    *prog_name;      /* basename(argv[0]) before any title */      /* the heap copies stay referenced here even
                                    after unsetenv() drops them from environ */
 
 
@@ -59,6 +60,14 @@ pf__proctitle_init(char *const *argv)
     }
     title_start = argv[0];
     title_len = (size_t) (end - argv[0]);
+    prog_name = strdup(program_invocation_short_name);
+}
+
+
+const char *
+pf__proctitle_prog(void)
+{
+    return prog_name != NULL ? prog_name : program_invocation_short_name;
 }
 
 

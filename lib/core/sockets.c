@@ -356,11 +356,12 @@ pf__listen_fd(int fd, int backlog, unsigned flags, const char *name)
 }
 
 
-/* Does a process accept on the socket at a's path?  gunicorn removes the
- * file without asking, which lets a second instance steal a running
- * server's address; a refused connection is what makes it stale. */
+/* Is the socket file at a's path stale?  gunicorn removes it without
+ * asking, which lets a second instance steal a running server's address;
+ * only a refused connection proves nobody accepts on it.  1 stale, 0 not
+ * (errno: EADDRINUSE when someone accepts, else why we cannot tell). */
 static int
-socket_in_use(const pf__addr *a)
+socket_stale(const pf__addr *a)
 {
     int  fd, r, e;
 
@@ -371,7 +372,11 @@ socket_in_use(const pf__addr *a)
     r = connect(fd, (const struct sockaddr *) &a->sa, a->salen);
     e = errno;
     close(fd);
-    return r == 0 || e == EAGAIN || e == EINPROGRESS;
+    if (r == -1 && e == ECONNREFUSED) {
+        return 1;
+    }
+    errno = r == 0 || e == EAGAIN || e == EINPROGRESS ? EADDRINUSE : e;
+    return 0;
 }
 
 
@@ -396,10 +401,14 @@ unlink_stale(const pf__addr *a)
         errno = ENOTSOCK;
         return -1;
     }
-    if (socket_in_use(a)) {
-        pf_log(PF_LOG_ERROR, "bind(%s) failed: another process listens on it",
-               a->text);
-        errno = EADDRINUSE;
+    if (!socket_stale(a)) {
+        if (errno == EADDRINUSE) {
+            pf_log(PF_LOG_ERROR, "bind(%s) failed: another process listens"
+                   " on it", a->text);
+        } else {
+            pf_log_errno(PF_LOG_ERROR, errno, "connect(%s) to test whether"
+                         " the socket file is stale failed", a->text);
+        }
         return -1;
     }
     if (unlink(path) == -1 && errno != ENOENT) {

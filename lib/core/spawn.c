@@ -85,6 +85,8 @@ child_main(pf_arbiter *a, int slot, int hb)
     w.life = a->life[0];
     w.timeout = a->cfg.timeout;
     w.beat = pf__heart_slot(&a->heart, hb);
+    w.board = a->heart.board;
+    w.gen = a->gen;
     w.epfd = -1;
 
     pf__proctitle_set("%s: worker [%s]", a->prog,
@@ -145,7 +147,7 @@ pf__spawn(pf_arbiter *a, int slot)
         pf_log_errno(PF_LOG_ERROR, errno, "realloc(workers) failed");
         return -1;
     }
-    hb = pf__heart_alloc(&a->heart);
+    hb = pf__heart_alloc(&a->heart, a->gen);
     if (hb == -1) {
         return -1;
     }

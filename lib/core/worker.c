@@ -95,6 +95,10 @@ pf_worker_poll(pf_worker *w)
         }
     }
     check_master(w);
+    if (w->state & (PF_WORKER_DRAIN | PF_WORKER_EXIT)) {
+        /* No new connections for a worker on its way out. */
+        atomic_store_explicit(&w->beat->accepting, 0, memory_order_relaxed);
+    }
     out = w->state;
     w->state &= ~(unsigned) PF_WORKER_REOPEN;
     return out;
@@ -111,6 +115,25 @@ pf_worker_heartbeat(pf_worker *w)
     atomic_store_explicit(&w->beat->beat_ms,
                           (long long) ts.tv_sec * 1000 + ts.tv_nsec / 1000000,
                           memory_order_relaxed);
+}
+
+
+void
+pf_worker_set_load(pf_worker *w, unsigned load)
+{
+    atomic_store_explicit(&w->beat->load, load, memory_order_relaxed);
+    if (!(w->state & (PF_WORKER_DRAIN | PF_WORKER_EXIT))) {
+        atomic_store_explicit(&w->beat->accepting, 1, memory_order_relaxed);
+    }
+}
+
+
+unsigned
+pf_worker_min_load(const pf_worker *w)
+{
+    return pf__heart_min_load(w->board, w->gen,
+                              atomic_load_explicit(&w->beat->load,
+                                                   memory_order_relaxed));
 }
 
 

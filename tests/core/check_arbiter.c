@@ -149,9 +149,8 @@ START_TEST(ttin_ttou_never_below_one)
 END_TEST
 
 
-/* HUP: the new generation boots before the old stops; at no point are
- * fewer booted workers running than the configured count minus the one
- * being replaced... and never zero. */
+/* HUP: the whole new generation boots before any old worker stops, so
+ * there are never fewer booted workers than configured (never zero). */
 START_TEST(hup_is_a_rolling_reload)
 {
     th_opts  o;
@@ -163,16 +162,19 @@ START_TEST(hup_is_a_rolling_reload)
     expect_n('B', 2, old);
     th_forget(&m);
     kill(m.pid, SIGHUP);
+    /* A new worker writes 'I' as its init returns, just before the library
+     * flags it booted (which is what lets an old one retire); its 'B' may
+     * reach the pipe after the old worker's 'D', so 'I' is what counts. */
     while (drained_old < 2) {
         ck_assert_int_eq(th_next(&m, &r, T), 0);
-        if (r.kind == 'B') {
+        if (r.kind == 'I') {
             ck_assert(r.pid != old[0] && r.pid != old[1]);
             booted_new++;
         } else if (r.kind == 'D') {
             ck_assert(r.pid == old[0] || r.pid == old[1]);
             drained_old++;
-            ck_assert_msg(drained_old <= booted_new,
-                          "an old worker stopped before its replacement booted");
+            ck_assert_msg(booted_new == 2,
+                          "an old worker stopped before the new generation was up");
         }
     }
     ck_assert_int_eq(th_expect_log(&m, "Hang up: Master", T), 0);
@@ -276,6 +278,28 @@ START_TEST(usr1_reaches_every_worker)
 END_TEST
 
 
+/* Sibling workers see each other's published load. */
+START_TEST(workers_see_each_others_load)
+{
+    th_opts  o;
+    th_rec   r;
+    int      i;
+
+    th_opts_init(&o);
+    o.workers = 3;
+    o.behave = TW_LOAD;
+    start(&o);
+    expect_n('B', 3, NULL);
+    kill(m.pid, SIGUSR1);
+    for (i = 0; i < 3; i++) {
+        ck_assert_int_eq(th_expect(&m, 'L', &r, T), 0);
+        ck_assert_int_eq(r.status, 10);    /* slot 0's load, seen by all */
+    }
+    stop_ok();
+}
+END_TEST
+
+
 START_TEST(winch_ignored_unless_daemonized)
 {
     th_opts  o;
@@ -350,6 +374,42 @@ START_TEST(failed_reload_keeps_old_workers)
     ck_assert_int_eq(th_expect_log(&m, "1 worker(s) still serving; retrying.", T), 0);
     ck_assert_int_eq(th_ask_pid(&m), old[1]);
     ck_assert_int_eq(kill(m.pid, 0), 0);
+    stop_ok();
+}
+END_TEST
+
+
+/* Half of a new generation boots, the other half cannot: the reload is
+ * rolled back whole, so old and new code never serve side by side. */
+START_TEST(failed_reload_rolls_back_whole_generation)
+{
+    th_opts  o;
+    th_rec   r;
+    int      old[2], i, pid;
+
+    th_opts_init(&o);
+    o.behave_gen1 = TW_BOOT_FAIL;
+    o.arg = PF_EXIT_BOOT;
+    o.fail_slot = 1;
+    o.gated = 1;
+    start(&o);
+    expect_n('B', 2, old);
+    th_forget(&m);
+    kill(m.pid, SIGHUP);
+    ck_assert_int_eq(th_expect(&m, 'B', &r, T), 0);    /* new slot 0 boots */
+    ck_assert_int_eq(r.slot, 0);
+    pid = r.pid;
+    th_open_gate(&m);                                  /* new slot 1 fails */
+    ck_assert_int_eq(th_expect_log(&m, "Reload failed: Worker failed to boot.", T), 0);
+    ck_assert_int_eq(th_expect(&m, 'D', &r, T), 0);    /* rolled back */
+    ck_assert_int_eq(r.pid, pid);          /* the new one, no old one */
+    ck_assert_int_eq(kill(old[0], 0), 0);
+    ck_assert_int_eq(kill(old[1], 0), 0);
+    for (i = 0; i < 4; i++) {
+        int who = th_ask_pid(&m);
+
+        ck_assert(who == old[0] || who == old[1]);
+    }
     stop_ok();
 }
 END_TEST
@@ -654,10 +714,12 @@ arbiter_suite(void)
     tcase_add_test(tc, quit_is_quick);
     tcase_add_test(tc, int_is_quick);
     tcase_add_test(tc, usr1_reaches_every_worker);
+    tcase_add_test(tc, workers_see_each_others_load);
     tcase_add_test(tc, winch_ignored_unless_daemonized);
     tcase_add_test(tc, exit_3_before_boot_halts);
     tcase_add_test(tc, exit_4_before_boot_halts);
     tcase_add_test(tc, failed_reload_keeps_old_workers);
+    tcase_add_test(tc, failed_reload_rolls_back_whole_generation);
     tcase_add_test(tc, crash_after_boot_respawns_with_backoff);
     tcase_add_test(tc, workers_follow_a_dead_master);
     tcase_add_test(tc, pidfile_written_and_removed);

@@ -144,6 +144,35 @@ START_TEST(launcher_reports_boot_failure)
 END_TEST
 
 
+/* One worker serves, the other cannot boot and is being retried: the
+ * launcher must not wait for a boot that may never come. */
+START_TEST(launcher_returns_once_serving_while_a_boot_is_retried)
+{
+    th_opts  o;
+    th_rec   r;
+
+    th_opts_init(&o);
+    o.daemonize = 1;
+    o.behave = TW_BOOT_FAIL;
+    o.arg = PF_EXIT_APPLOAD;
+    o.fail_slot = 1;
+    o.gated = 1;
+    ck_assert_int_eq(th_master_start(&m, &o), 0);
+    ck_assert_int_eq(th_expect(&m, 'M', &r, T), 0);
+    daemon_pid = r.pid;
+    ck_assert_int_eq(th_expect(&m, 'B', &r, T), 0);
+    ck_assert_int_eq(r.slot, 0);
+    ck_assert_int_eq(th_readable(m.log, 0) >= 0, 1);
+    th_open_gate(&m);                      /* slot 1 now fails to boot */
+    ck_assert_int_eq(th_master_wait(&m, T), 0);
+    ck_assert_int_eq(th_expect_log(&m, "1 worker(s) still serving; retrying.", T), 0);
+    kill(daemon_pid, SIGTERM);
+    ck_assert_int_eq(th_wait(daemon_pid, NULL, T), daemon_pid);
+    daemon_pid = 0;
+}
+END_TEST
+
+
 static int
 read_cmdline(pid_t pid, char *buf, size_t cap)
 {
@@ -199,6 +228,7 @@ daemon_arbiter_suite(void)
     tcase_add_test(tc, launcher_reports_start_up_failure);
     tcase_add_test(tc, launcher_refuses_live_pidfile);
     tcase_add_test(tc, launcher_reports_boot_failure);
+    tcase_add_test(tc, launcher_returns_once_serving_while_a_boot_is_retried);
     tcase_add_test(tc, process_titles);
     tcase_set_timeout(tc, 30);
     suite_add_tcase(s, tc);

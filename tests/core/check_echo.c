@@ -77,6 +77,7 @@ START_TEST(echo_serves_ttin_hup_term)
     snprintf(m.addr, sizeof(m.addr), "%s", dir_addr);
     ck_assert_int_eq(pipe2(lp, O_CLOEXEC), 0);
     m.rec = -1;
+    m.gate = -1;
     m.pid = fork();
     ck_assert_int_ne(m.pid, -1);
     if (m.pid == 0) {

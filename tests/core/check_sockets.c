@@ -462,6 +462,34 @@ START_TEST(listen_unix_live_not_stolen)
 END_TEST
 
 
+/* A socket file whose staleness cannot be proven (here a datagram
+ * socket: connect() says EPROTOTYPE, not ECONNREFUSED) is left alone. */
+START_TEST(listen_unix_unknown_socket_left_alone)
+{
+    struct sockaddr_un  sun;
+    char                path[sizeof(sun.sun_path)], addr[600];
+    struct stat         st1, st2;
+    int                 d;
+
+    ck_assert_int_lt(snprintf(path, sizeof(path), "%s/dgram.sock", tmpdir),
+                     (int) sizeof(path));
+    snprintf(addr, sizeof(addr), "unix:%s", path);
+    d = socket(AF_UNIX, SOCK_DGRAM | SOCK_CLOEXEC, 0);
+    memset(&sun, 0, sizeof(sun));
+    sun.sun_family = AF_UNIX;
+    memcpy(sun.sun_path, path, sizeof(path));
+    ck_assert_int_eq(bind(d, (struct sockaddr *) &sun, sizeof(sun)), 0);
+    ck_assert_int_eq(stat(path, &st1), 0);
+    ck_assert_int_eq(pf_listen(addr, 16, 0), -1);
+    ck_assert_int_eq(errno, EPROTOTYPE);
+    ck_assert_ptr_nonnull(strstr(logbuf, "to test whether the socket file is stale"));
+    ck_assert_int_eq(stat(path, &st2), 0);
+    ck_assert(st1.st_ino == st2.st_ino);
+    close(d);
+}
+END_TEST
+
+
 static void
 slurp(const char *path, char *buf, size_t cap)
 {
@@ -803,6 +831,7 @@ sockets_suite(void)
     tcase_add_test(tc, listen_unix);
     tcase_add_test(tc, listen_unix_stale);
     tcase_add_test(tc, listen_unix_live_not_stolen);
+    tcase_add_test(tc, listen_unix_unknown_socket_left_alone);
     tcase_add_test(tc, listen_unix_not_socket);
     tcase_add_test(tc, listen_unix_symlink);
     tcase_add_test(tc, listen_unix_no_dir);

@@ -16,6 +16,7 @@
 
 typedef struct tw_ctx {
     int      rec;       /* write end */
+    int      gate;      /* read end of the gate, or -1 */
     th_opts  o;
     int      gen1;      /* spawned after the first generation booted */
     int      spawned;
@@ -56,8 +57,15 @@ static int
 tw_init(pf_worker *w, void *ud)
 {
     (void) ud;
+    char  c;
+
     report('I', pf_worker_slot(w), 0, pf_worker_age(w), 0);
-    if (behaviour() == TW_BOOT_FAIL) {
+    if (behaviour() == TW_BOOT_FAIL
+        && (ctx.o.fail_slot < 0 || ctx.o.fail_slot == pf_worker_slot(w)))
+    {
+        if (ctx.o.gated && read(ctx.gate, &c, 1) == -1) {
+            return 99;                  /* EOF (the test opened it) is 0 */
+        }
         return ctx.o.arg;
     }
     return 0;
@@ -98,6 +106,9 @@ tw_run(pf_worker *w, void *ud)
     int            b = behaviour(), c;
 
     (void) ud;
+    if (b == TW_LOAD) {
+        pf_worker_set_load(w, 10 + (unsigned) pf_worker_slot(w));
+    }
     report('B', pf_worker_slot(w), 0, pf_worker_age(w), 0);
     if (b == TW_HANG && ctx.o.arg == 1) {
         sigset_t  abrt;
@@ -120,7 +131,8 @@ tw_run(pf_worker *w, void *ud)
         }
         st = pf_worker_poll(w);
         if (st & PF_WORKER_REOPEN) {
-            report('R', 0, 0, 0, 0);
+            report(b == TW_LOAD ? 'L' : 'R', pf_worker_slot(w),
+                   (int) pf_worker_min_load(w), 0, 0);
         }
         if (st & PF_WORKER_EXIT) {
             report('Q', 0, 0, 0, 0);
@@ -207,6 +219,7 @@ th_opts_init(th_opts *o)
     o->timeout = 30;
     o->graceful_timeout = 10;
     o->behave_gen1 = -1;
+    o->fail_slot = -1;
 }
 
 
@@ -259,10 +272,12 @@ int
 th_master_start(th_master *m, const th_opts *o)
 {
     char   *dir = th_tmpdir();
-    int     rp[2], lp[2];
+    int     rp[2], lp[2], gp[2] = { -1, -1 };
 
     memset(m, 0, sizeof(*m));
-    if (dir == NULL || pipe2(rp, O_CLOEXEC) == -1 || pipe2(lp, O_CLOEXEC) == -1) {
+    if (dir == NULL || pipe2(rp, O_CLOEXEC) == -1 || pipe2(lp, O_CLOEXEC) == -1
+        || (o->gated && pipe2(gp, O_CLOEXEC) == -1))
+    {
         free(dir);
         return -1;
     }
@@ -276,8 +291,12 @@ th_master_start(th_master *m, const th_opts *o)
     if (m->pid == 0) {
         close(rp[0]);
         close(lp[0]);
+        if (gp[1] != -1) {
+            close(gp[1]);
+        }
         dup2(lp[1], 2);
         ctx.rec = rp[1];
+        ctx.gate = gp[0];
         if (o->argv != NULL) {
             /* The re-executed master finds the record pipe here. */
             ctx.rec = dup2(rp[1], TH_REEXEC_RECFD);
@@ -287,6 +306,10 @@ th_master_start(th_master *m, const th_opts *o)
     }
     close(rp[1]);
     close(lp[1]);
+    if (gp[0] != -1) {
+        close(gp[0]);
+    }
+    m->gate = gp[1];
     m->rec = rp[0];
     m->log = lp[0];
     fcntl(m->log, F_SETFL, O_NONBLOCK);
@@ -388,6 +411,16 @@ th_expect_log(th_master *m, const char *s, int ms)
 
 
 void
+th_open_gate(th_master *m)
+{
+    if (m->gate != -1) {
+        close(m->gate);                 /* EOF releases every waiter */
+        m->gate = -1;
+    }
+}
+
+
+void
 th_forget(th_master *m)
 {
     m->nbacklog = 0;
@@ -431,6 +464,7 @@ th_master_cleanup(th_master *m)
     }
     close(m->rec);
     close(m->log);
+    th_open_gate(m);
     th_rmrf(m->dir);
 }
 

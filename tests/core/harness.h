@@ -17,7 +17,9 @@ enum {                          /* what test workers do */
     TW_HANG,                    /* boot, then never beat again */
     TW_CRASH,                   /* boot, then _exit(arg) at once */
     TW_IGNORE_TERM,             /* beat, but never stop on DRAIN */
-    TW_HOLD                     /* serve one client: read 'x', wait 'y' */
+    TW_HOLD,                    /* serve one client: read 'x', wait 'y' */
+    TW_LOAD                     /* publish load 10 + slot; on USR1 report
+                                   pf_worker_min_load() as an 'L' record */
 };
 
 typedef struct th_rec {
@@ -45,6 +47,9 @@ typedef struct th_opts {
     int          daemonize;    /* with stderr kept (gunicorn -R) */
     int          master_init_status;   /* what master_init returns */
     int          systemd;      /* the listener arrives as LISTEN_FDS=1 */
+    int          fail_slot;    /* TW_BOOT_FAIL only in this slot (-1: all) */
+    int          gated;        /* the failing init first waits for a byte
+                                  on th_master.gate (th_open_gate) */
     const char  *env_prefix;
 } th_opts;
 
@@ -56,6 +61,7 @@ typedef struct th_master {
     char    addr[300];         /* "unix:<dir>/s.sock" */
     char    logbuf[65536];     /* everything read from log so far */
     size_t  loglen;
+    int     gate;              /* write end of the gate pipe, or -1 */
     th_rec  backlog[256];      /* read while looking for another kind */
     size_t  nbacklog;
 } th_master;
@@ -67,6 +73,8 @@ int    th_master_start(th_master *m, const th_opts *o);
  * kept, in order, for later th_expect/th_next calls.  0, or -1 on timeout. */
 int    th_expect(th_master *m, char kind, th_rec *out, int ms);
 /* Wait until the master's stderr contains s. */
+/* Let a gated failing init go on. */
+void   th_open_gate(th_master *m);
 /* Drop the records kept so far: later waits see only what comes next. */
 void   th_forget(th_master *m);
 /* The next record whatever its kind; 0 or -1 on timeout. */
