@@ -87,3 +87,16 @@ $(PFW_BIN): $(B)/cli/main.o $(CLI_A) $(WSGI_A) $(HTTP_A) $(CORE_A)
 	@mkdir -p $(@D)
 	$(CC) $(ALL_LDFLAGS) -o $@ $(B)/cli/main.o $(CLI_A) $(WSGI_A) \
 	    $(HTTP_A) $(CORE_A) $(PY_LIBS) $(EV_LIBS) -lpthread
+
+# `make run`: the bundled example on 127.0.0.1:8000 with the ev worker.
+RUN_CMD := $(PFW_BIN) -k ev -w 2 -b 127.0.0.1:8000 --chdir examples hello:app
+
+install: install-cli
+uninstall: uninstall-cli
+.PHONY: install-cli uninstall-cli
+install-cli: $(PFW_BIN)
+	$(INSTALL) -d $(DESTDIR)$(BINDIR) $(DESTDIR)$(MANDIR)/man1
+	$(INSTALL) -m 755 $(PFW_BIN) $(DESTDIR)$(BINDIR)/prefork-wsgi
+	$(INSTALL) -m 644 $(CLI_MAN) $(DESTDIR)$(MANDIR)/man1/
+uninstall-cli:
+	rm -f $(DESTDIR)$(BINDIR)/prefork-wsgi $(DESTDIR)$(MANDIR)/man1/prefork-wsgi.1
