@@ -1,0 +1,16 @@
+"""Sleeps, then answers with the worker's pid: a request that stays in
+flight.  /?s=SECS (default 2)."""
+import os
+import time
+from urllib.parse import parse_qs
+
+
+def app(environ, start_response):
+    qs = parse_qs(environ.get("QUERY_STRING", ""))
+    secs = float(qs.get("s", ["2"])[0])
+    if secs > 0:
+        time.sleep(secs)
+    body = ("slept %s in %d\n" % (secs, os.getpid())).encode()
+    start_response("200 OK", [("Content-Type", "text/plain"),
+                              ("Content-Length", str(len(body)))])
+    return [body]
