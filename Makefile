@@ -68,6 +68,7 @@ include mk/core.mk
 include mk/http.mk
 -include mk/wsgi.mk
 -include mk/cli.mk
+-include mk/log.mk
 -include mk/bench.mk
 
 check: deps-check
