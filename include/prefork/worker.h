@@ -59,8 +59,9 @@ typedef struct pf_worker_ops {
     /* worker side */
 
     /* After the child was set up (signals, privileges).  Return 0, or the
-     * exit status to leave with (PF_EXIT_BOOT, PF_EXIT_APPLOAD halt the
-     * arbiter, since the worker never booted). */
+     * exit status to leave with.  PF_EXIT_BOOT and PF_EXIT_APPLOAD halt the
+     * arbiter when no other worker serves (start-up), roll a reload back,
+     * or are retried with back-off (pf_arbiter.3, "Boot failures"). */
     int   (*init)(pf_worker *w, void *ud);
     /* REQUIRED.  Serve until pf_worker_poll() says DRAIN or EXIT; the
      * return value is the worker's exit status. */

@@ -275,6 +275,24 @@ others_serving(pf_arbiter *a, const pf__kid *k, int older)
 }
 
 
+/* The oldest generation with a booted worker still serving, k aside. */
+static unsigned
+oldest_serving_gen(pf_arbiter *a, const pf__kid *k)
+{
+    unsigned  gen = k->gen;
+    size_t    i;
+
+    for (i = 0; i < a->nkids; i++) {
+        pf__kid *o = &a->kids[i];
+
+        if (o != k && o->booted && !o->stopping && o->gen < gen) {
+            gen = o->gen;
+        }
+    }
+    return gen;
+}
+
+
 /* gunicorn halts when a worker cannot boot.  We do too when nothing else is
  * serving (start-up), but a server that is serving keeps doing so: a new
  * generation that cannot boot after HUP is a failed reload and is rolled
@@ -298,11 +316,16 @@ boot_failure(pf_arbiter *a, pf__kid *k, int code)
         return 0;
     }
     if (others_serving(a, k, 1) > 0) {
+        unsigned keep = oldest_serving_gen(a, k);
+
         pf_log(PF_LOG_ERROR, "Reload failed: %s Keeping the previous workers.",
                why);
-        /* The whole new generation goes, booted or not, so old and new code
-         * never serve side by side; the previous workers become the current
-         * generation (numbers are never reused, so a late exit of the failed
+        /* One generation survives: the oldest one still serving, which was
+         * complete before the reloads began (an old generation retires only
+         * once a newer one fully booted).  Every newer worker goes, booted or
+         * not, so two versions of the code never serve side by side, even
+         * after overlapping HUPs; the survivors become the current
+         * generation (numbers are never reused, so a late exit of a failed
          * one cannot be mistaken for a newer one). */
         for (i = 0; i < a->nkids; i++) {
             pf__kid *o = &a->kids[i];
@@ -310,10 +333,10 @@ boot_failure(pf_arbiter *a, pf__kid *k, int code)
             if (o == k || o->stopping) {
                 continue;
             }
-            if (o->gen == a->gen) {
+            if (o->gen != keep) {
                 kill(o->pid, SIGTERM);
                 o->stopping = 1;
-            } else if (o->booted) {
+            } else {
                 o->gen = a->gen;
                 atomic_store_explicit(&pf__heart_slot(&a->heart, o->hb)->gen,
                                       a->gen, memory_order_relaxed);

@@ -17,9 +17,9 @@ extern char **environ;
 
 static char    *title_start;
 static size_t   title_len;
-static char   **moved_env;
-static char    *prog_name;      /* basename(argv[0]) before any title */      /* the heap copies stay referenced here even
+static char   **moved_env;      /* the heap copies stay referenced here even
                                    after unsetenv() drops them from environ */
+static char    *prog_name;      /* basename(argv[0]) before any title */
 
 
 void

@@ -23,8 +23,8 @@ sq_handler(int signo)
     int            e = errno;
     unsigned char  c = (unsigned char) signo;
 
-    /* EAGAIN means the pipe is full: the reader has plenty to wake for and
-     * this signal coalesces with an earlier one. */
+    /* EAGAIN means the pipe is full (64 KiB of unread signals): the reader
+     * is certain to wake, and this signal is dropped. */
     while (write(sq_pipe[1], &c, 1) == -1 && errno == EINTR) {
         /* retry */
     }

@@ -367,12 +367,16 @@ socket_stale(const pf__addr *a)
 
     fd = socket(AF_UNIX, SOCK_STREAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
     if (fd == -1) {
+        pf_log_errno(PF_LOG_ERROR, errno, "socket(AF_UNIX) to test whether"
+                     " %s is stale failed", a->text);
+        errno = EAGAIN;             /* logged already: no second line */
         return 0;
     }
     r = connect(fd, (const struct sockaddr *) &a->sa, a->salen);
     e = errno;
     close(fd);
-    if (r == -1 && e == ECONNREFUSED) {
+    /* ENOENT: the file went away meanwhile; nothing left to remove. */
+    if (r == -1 && (e == ECONNREFUSED || e == ENOENT)) {
         return 1;
     }
     errno = r == 0 || e == EAGAIN || e == EINPROGRESS ? EADDRINUSE : e;
@@ -405,7 +409,7 @@ unlink_stale(const pf__addr *a)
         if (errno == EADDRINUSE) {
             pf_log(PF_LOG_ERROR, "bind(%s) failed: another process listens"
                    " on it", a->text);
-        } else {
+        } else if (errno != EAGAIN) {
             pf_log_errno(PF_LOG_ERROR, errno, "connect(%s) to test whether"
                          " the socket file is stale failed", a->text);
         }

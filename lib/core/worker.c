@@ -131,7 +131,11 @@ pf_worker_set_load(pf_worker *w, unsigned load)
 unsigned
 pf_worker_min_load(const pf_worker *w)
 {
-    return pf__heart_min_load(w->board, w->gen,
+    /* The generation is read from the slot: after a failed reload the
+     * master relabels the workers it keeps. */
+    return pf__heart_min_load(w->board,
+                              atomic_load_explicit(&w->beat->gen,
+                                                   memory_order_relaxed),
                               atomic_load_explicit(&w->beat->load,
                                                    memory_order_relaxed));
 }

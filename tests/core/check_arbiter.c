@@ -415,6 +415,74 @@ START_TEST(failed_reload_rolls_back_whole_generation)
 END_TEST
 
 
+/* HUP, HUP again before the first reload completed, then the newest
+ * generation fails: only the original generation may keep serving. */
+START_TEST(overlapping_reloads_roll_back_to_one_generation)
+{
+    th_opts  o;
+    th_rec   r;
+    int      old[2], g1, g2, i, d1 = 0, d2 = 0;
+
+    th_opts_init(&o);
+    o.behave_gen1 = TW_BOOT_FAIL;          /* every later spawn: */
+    o.arg = PF_EXIT_APPLOAD;
+    o.fail_slot = 1;                       /* slot 0 boots, slot 1 fails */
+    o.gated = 1;                           /* once the gate opens */
+    start(&o);
+    expect_n('B', 2, old);
+    th_forget(&m);
+    kill(m.pid, SIGHUP);
+    ck_assert_int_eq(th_expect(&m, 'B', &r, T), 0);
+    g1 = r.pid;
+    kill(m.pid, SIGHUP);
+    ck_assert_int_eq(th_expect(&m, 'B', &r, T), 0);
+    g2 = r.pid;
+    ck_assert_int_ne(g2, g1);              /* the second HUP's generation */
+    th_open_gate(&m);
+    ck_assert_int_eq(th_expect_log(&m, "Reload failed: App failed to load.", T), 0);
+    while (!(d1 && d2)) {
+        ck_assert_int_eq(th_expect(&m, 'D', &r, T), 0);
+        ck_assert(r.pid == g1 || r.pid == g2);
+        d1 |= r.pid == g1;
+        d2 |= r.pid == g2;
+    }
+    for (i = 0; i < 4; i++) {
+        int who = th_ask_pid(&m);
+
+        ck_assert(who == old[0] || who == old[1]);
+    }
+    stop_ok();
+}
+END_TEST
+
+
+/* After a rolled-back reload the kept workers still see each other's
+ * load: the generation they compare is read from their slots. */
+START_TEST(load_balance_survives_a_failed_reload)
+{
+    th_opts  o;
+    th_rec   r;
+    int      i;
+
+    th_opts_init(&o);
+    o.behave = TW_LOAD;
+    o.behave_gen1 = TW_BOOT_FAIL;
+    o.arg = PF_EXIT_APPLOAD;
+    start(&o);
+    expect_n('B', 2, NULL);
+    kill(m.pid, SIGHUP);
+    ck_assert_int_eq(th_expect_log(&m, "Reload failed: App failed to load.", T), 0);
+    th_forget(&m);
+    kill(m.pid, SIGUSR1);
+    for (i = 0; i < 2; i++) {
+        ck_assert_int_eq(th_expect(&m, 'L', &r, T), 0);
+        ck_assert_int_eq(r.status, 10);
+    }
+    stop_ok();
+}
+END_TEST
+
+
 START_TEST(crash_after_boot_respawns_with_backoff)
 {
     th_opts  o;
@@ -720,6 +788,8 @@ arbiter_suite(void)
     tcase_add_test(tc, exit_4_before_boot_halts);
     tcase_add_test(tc, failed_reload_keeps_old_workers);
     tcase_add_test(tc, failed_reload_rolls_back_whole_generation);
+    tcase_add_test(tc, overlapping_reloads_roll_back_to_one_generation);
+    tcase_add_test(tc, load_balance_survives_a_failed_reload);
     tcase_add_test(tc, crash_after_boot_respawns_with_backoff);
     tcase_add_test(tc, workers_follow_a_dead_master);
     tcase_add_test(tc, pidfile_written_and_removed);
