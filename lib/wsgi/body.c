@@ -3,20 +3,31 @@
  * Content-Length bodies are handed out as they are, chunked ones are
  * decoded in place ([bpos, bend) decoded, [bend, len) raw), so the app
  * never sees a byte past the body, and pipelined bytes after it stay for
- * the next request.  Blocking connections read on demand; async ones have
- * the body buffered before the app runs (up to BODY_BUFFER bytes, past
- * which the rest is read on demand, blocking that worker: documented).
+ * the next request.  Blocking connections read on demand.  Async ones have
+ * the whole body in before the app runs: up to BODY_BUFFER bytes in the
+ * buffer where recv() put them (wsgi.input copies them once, into the
+ * bytes it returns), past that in an anonymous temp file (srv->spool, the
+ * ev kind), so a slow uploader costs a watcher and a file, never the
+ * worker, and a big one no memory.  Without srv->spool (gthread) a body
+ * past BODY_BUFFER is read on demand by the pool thread (c->bblock).
  */
 #include "internal.h"
 
 #include <errno.h>
+#include <fcntl.h>
+#include <limits.h>
 #include <poll.h>
+#include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 #include <sys/socket.h>
+#include <unistd.h>
 
 #define BODY_BUFFER   (1024 * 1024)
 #define DRAIN_MAX     65536
 #define DIRECT_MIN    8192
+#define SPOOL_CHUNK   65536          /* recv room while spooling */
+#define WIN_SIZE      65536          /* read window over the spool */
 
 
 void
@@ -29,7 +40,248 @@ pfw_body_begin(pfw_conn *c)
     c->bdone = c->bkind != PFH_BODY_CHUNKED;
     c->berr = 0;
     c->bblock = 0;
+    pfw_body_release(c);
     memset(&c->chk, 0, sizeof(c->chk));
+}
+
+
+void
+pfw_body_release(pfw_conn *c)
+{
+    if (c->sfd >= 0) {
+        close(c->sfd);
+        c->sfd = -1;
+    }
+    c->sleft = c->sfill = c->soff = 0;
+    c->wpos = c->wlen = 0;
+}
+
+
+/* An anonymous file for the body: O_TMPFILE where the file system has it,
+ * else a named file unlinked at once. */
+static int
+spool_open(pfw_conn *c)
+{
+    const char  *dir = getenv("TMPDIR");
+    char         path[PATH_MAX];
+    int          fd;
+
+    if (dir == NULL || dir[0] == '\0') {
+        dir = "/tmp";
+    }
+    fd = open(dir, O_TMPFILE | O_RDWR | O_CLOEXEC, 0600);
+    if (fd == -1) {
+        if (snprintf(path, sizeof(path), "%s/pfw-body-XXXXXX", dir)
+            >= (int) sizeof(path))
+        {
+            errno = ENAMETOOLONG;
+        } else if ((fd = mkostemp(path, O_CLOEXEC)) != -1) {
+            unlink(path);
+        }
+    }
+    if (fd == -1) {
+        pf_log_errno(PF_LOG_ERROR, errno,
+                     "open(%s) for a request body failed", dir);
+        return -1;
+    }
+    c->sfd = fd;
+    c->sfill = c->soff = 0;
+    c->wpos = c->wlen = 0;
+    return 0;
+}
+
+
+/* Move n bytes at bpos into the file; what follows them (the rest of the
+ * input) slides down to bpos. */
+static int
+spool_take(pfw_conn *c, size_t n)
+{
+    const char  *p = c->buf + c->bpos;
+    size_t       left = n;
+    ssize_t      w;
+
+    while (left > 0) {
+        w = write(c->sfd, p, left);
+        if (w == -1 && errno == EINTR) {
+            continue;
+        }
+        if (w <= 0) {
+            pf_log_errno(PF_LOG_ERROR, w == 0 ? EIO : errno,
+                         "write() of a spooled request body failed");
+            return -1;
+        }
+        p += w;
+        left -= (size_t) w;
+    }
+    memmove(c->buf + c->bpos, c->buf + c->bpos + n, c->len - c->bpos - n);
+    c->len -= n;
+    c->sfill += n;
+    return 0;
+}
+
+
+/* The body is all in the file: reading starts at its first byte, the
+ * bytes after it in the buffer are the next request. */
+static int
+spool_done(pfw_conn *c)
+{
+    c->bend = c->bpos;
+    c->soff = 0;
+    c->wpos = c->wlen = 0;
+    return PFW_DONE;
+}
+
+
+static int
+spool_failed(pfw_conn *c)
+{
+    pfw_conn_error(c, 500, "");
+    return PFW_CLOSE;
+}
+
+
+static int
+spool_length(pfw_conn *c, int eof)
+{
+    size_t  n;
+
+    if (c->sfd < 0) {
+        if (spool_open(c) == -1) {
+            return spool_failed(c);
+        }
+        c->sleft = c->bleft;
+    }
+    n = c->len - c->bpos;
+    if (n > c->sleft) {
+        n = (size_t) c->sleft;
+    }
+    if (n > 0 && spool_take(c, n) == -1) {
+        return spool_failed(c);
+    }
+    c->sleft -= n;
+    if (c->sleft == 0) {
+        return spool_done(c);
+    }
+    if (eof) {
+        return PFW_CLOSE;
+    }
+    if (pfw_conn_reserve(c, SPOOL_CHUNK) == -1) {
+        return spool_failed(c);
+    }
+    return PFW_AGAIN;
+}
+
+
+/* Chunked: what is decoded so far goes to the file. */
+static int
+spool_chunked(pfw_conn *c, int eof)
+{
+    size_t  n = c->bend - c->bpos;
+
+    if (c->sfd < 0 && spool_open(c) == -1) {
+        return spool_failed(c);
+    }
+    if (n > 0 && spool_take(c, n) == -1) {
+        return spool_failed(c);
+    }
+    c->bend = c->bpos;
+    if (c->bdone) {
+        return spool_done(c);
+    }
+    if (eof) {
+        return PFW_CLOSE;
+    }
+    if (pfw_conn_reserve(c, SPOOL_CHUNK) == -1) {
+        return spool_failed(c);
+    }
+    return PFW_AGAIN;
+}
+
+
+/* Up to n bytes of the file at soff into dst: > 0, 0 at its end, -1. */
+static ssize_t
+spool_pread(pfw_conn *c, char *dst, size_t n)
+{
+    ssize_t  r;
+
+    if (n > c->sfill - c->soff) {
+        n = (size_t) (c->sfill - c->soff);
+    }
+    if (n == 0) {
+        return 0;
+    }
+    do {
+        r = pread(c->sfd, dst, n, (off_t) c->soff);
+    } while (r == -1 && errno == EINTR);
+    if (r <= 0) {
+        pf_log_errno(PF_LOG_ERROR, r == 0 ? EIO : errno,
+                     "pread() of a spooled request body failed");
+        c->berr = EIO;
+        errno = EIO;
+        return -1;
+    }
+    c->soff += (uint64_t) r;
+    return r;
+}
+
+
+static ssize_t
+spool_peek(pfw_conn *c, const char **p)
+{
+    ssize_t  r;
+
+    if (c->wpos == c->wlen) {
+        if (c->win == NULL) {
+            c->win = PyMem_RawMalloc(WIN_SIZE);
+            if (c->win == NULL) {
+                errno = ENOMEM;
+                return -1;
+            }
+        }
+        r = spool_pread(c, c->win, WIN_SIZE);
+        if (r <= 0) {
+            return r;
+        }
+        c->wpos = 0;
+        c->wlen = (size_t) r;
+    }
+    *p = c->win + c->wpos;
+    return (ssize_t) (c->wlen - c->wpos);
+}
+
+
+/* The window first, then large reads straight from the file. */
+static ssize_t
+spool_read(pfw_conn *c, char *dst, size_t n)
+{
+    const char  *p;
+    size_t       got = 0, take;
+    ssize_t      r;
+
+    while (got < n) {
+        if (c->wpos == c->wlen && n - got >= DIRECT_MIN) {
+            r = spool_pread(c, dst + got, n - got);
+            if (r > 0 && c->bkind == PFH_BODY_LENGTH) {
+                c->bleft -= (uint64_t) r;
+            }
+        } else {
+            r = spool_peek(c, &p);
+            if (r > 0) {
+                take = (size_t) r < n - got ? (size_t) r : n - got;
+                memcpy(dst + got, p, take);
+                pfw_body_consume(c, take);
+                r = (ssize_t) take;
+            }
+        }
+        if (r < 0) {
+            return got > 0 ? (ssize_t) got : -1;
+        }
+        if (r == 0) {
+            break;
+        }
+        got += (size_t) r;
+    }
+    return (ssize_t) got;
 }
 
 
@@ -116,6 +368,9 @@ pfw_body_peek(pfw_conn *c, const char **p)
             errno = c->berr;
             return -1;
         }
+        if (c->sfd >= 0) {
+            return spool_peek(c, p);
+        }
         switch (c->bkind) {
         case PFH_BODY_LENGTH:
             if (c->bleft == 0) {
@@ -154,7 +409,11 @@ pfw_body_peek(pfw_conn *c, const char **p)
 void
 pfw_body_consume(pfw_conn *c, size_t n)
 {
-    c->bpos += n;
+    if (c->sfd >= 0) {
+        c->wpos += n;
+    } else {
+        c->bpos += n;
+    }
     if (c->bkind == PFH_BODY_LENGTH) {
         c->bleft -= n;
     }
@@ -207,6 +466,13 @@ pfw_body_read(pfw_conn *c, char *dst, size_t n)
     size_t       got = 0;
     ssize_t      r;
 
+    if (c->sfd >= 0) {
+        if (c->berr) {
+            errno = c->berr;
+            return -1;
+        }
+        return spool_read(c, dst, n);
+    }
     while (got < n) {
         if (c->bkind == PFH_BODY_LENGTH && c->bpos == c->len && !c->berr
             && c->bleft > 0 && n - got >= DIRECT_MIN && !c->head_live
@@ -242,6 +508,9 @@ pfw_body_prefetch(pfw_conn *c, int eof)
 
     switch (c->bkind) {
     case PFH_BODY_LENGTH:
+        if (c->sfd >= 0 || (c->srv->spool && c->bleft > BODY_BUFFER)) {
+            return spool_length(c, eof);
+        }
         if (c->len - c->bpos >= c->bleft) {
             return PFW_DONE;
         }
@@ -263,10 +532,16 @@ pfw_body_prefetch(pfw_conn *c, int eof)
             decode(c);
         }
         if (c->berr) {
+            /* found before the app ran: a page, then close */
             pfw_conn_error(c, c->chk.status ? c->chk.status : 400,
                            c->chk.error ? c->chk.error
                                         : "Invalid chunked body");
             return PFW_CLOSE;
+        }
+        if (c->sfd >= 0
+            || (c->srv->spool && c->bend - c->bpos > BODY_BUFFER))
+        {
+            return spool_chunked(c, eof);
         }
         if (c->bdone) {
             return PFW_DONE;
@@ -289,6 +564,13 @@ pfw_body_finish(pfw_conn *c)
     size_t       skipped = 0;
     ssize_t      r;
 
+    if (c->sfd >= 0) {
+        /* the socket is past the body already: nothing to skip */
+        pfw_body_release(c);
+        c->pos = c->bpos;
+        c->bkind = PFH_BODY_NONE;
+        return c->berr ? PFW_CLOSE : PFW_DONE;
+    }
     if (c->bkind == PFH_BODY_LENGTH && c->bleft > DRAIN_MAX
         && c->bleft > c->len - c->bpos)
     {

@@ -66,11 +66,46 @@ head_max(const pfh_config *cfg)
 }
 
 
+/* Move a view into the old buffer [lo, lo + n] to the same offset in the
+ * new one; views elsewhere (method_buf, static text) stay. */
+static void
+move_view(const char **p, uintptr_t lo, size_t n, char *buf)
+{
+    uintptr_t  v = (uintptr_t) *p;
+
+    if (v >= lo && v <= lo + n) {
+        *p = buf + (v - lo);
+    }
+}
+
+
+/* The parsed head is a set of views into the buffer: when the buffer
+ * moves while they are still in use (an async connection buffering the
+ * body before the app runs), they must move with it. */
+static void
+rebase(pfw_conn *c, uintptr_t lo, size_t n)
+{
+    pfh_request  *r = &c->req;
+    size_t        i;
+
+    move_view(&r->method, lo, n, c->buf);
+    move_view(&r->target, lo, n, c->buf);
+    move_view(&r->path, lo, n, c->buf);
+    move_view(&r->query, lo, n, c->buf);
+    move_view(&r->fragment, lo, n, c->buf);
+    for (i = 0; i < r->num_headers && i < c->hdrs_cap; i++) {
+        move_view(&c->hdrs[i].name, lo, n, c->buf);
+        move_view(&c->hdrs[i].value, lo, n, c->buf);
+    }
+}
+
+
 int
 pfw_conn_reserve(pfw_conn *c, size_t more)
 {
-    size_t  need = c->len + more, cap;
-    char   *b;
+    size_t     need = c->len + more, cap;
+    uintptr_t  old = (uintptr_t) c->buf;
+    char      *b;
 
     if (need <= c->cap) {
         return 0;
@@ -85,6 +120,9 @@ pfw_conn_reserve(pfw_conn *c, size_t more)
         return -1;
     }
     c->buf = b;
+    if (c->head_live && (uintptr_t) b != old) {
+        rebase(c, old, c->cap);
+    }
     c->cap = cap;
     return 0;
 }
@@ -120,6 +158,9 @@ pfw_conn_open(pfw_conn *c, pfw_server *srv, int fd, int lidx,
     c->nreq = 0;
     c->bkind = PFH_BODY_NONE;
     c->berr = 0;
+    c->sfd = -1;
+    c->sleft = c->sfill = c->soff = 0;
+    c->wpos = c->wlen = 0;
     c->phase = PFW_R_IDLE;
     c->keep_alive = 0;
     c->error_close = 0;
@@ -228,6 +269,7 @@ pfw_conn_close(pfw_conn *c)
     unread = c->pos < c->len || c->berr != 0
              || (c->bkind == PFH_BODY_LENGTH && c->bleft > 0)
              || (c->bkind == PFH_BODY_CHUNKED && !c->bdone);
+    pfw_body_release(c);
     if (unread) {
         linger_close(c);
     }
@@ -246,6 +288,8 @@ pfw_conn_free(pfw_conn *c)
     PyMem_RawFree(c->head);
     PyMem_RawFree(c->rh);
     PyMem_RawFree(c->q);
+    PyMem_RawFree(c->win);
+    c->win = NULL;
     c->buf = c->head = NULL;
     c->hdrs = c->rh = NULL;
     c->q = NULL;

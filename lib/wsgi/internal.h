@@ -59,6 +59,8 @@ typedef struct pfw_server {
     unsigned long   max_requests;    /* with jitter; 0 = unlimited */
     int             draining;        /* stop: no keep-alive from now on */
     int             io_ms;           /* client I/O deadline */
+    int             spool;           /* async bodies past the memory
+                                        threshold go to a temp file */
 } pfw_server;
 
 /* Build the shared state for the listeners (Python must be live). */
@@ -71,8 +73,9 @@ int   pfw_server_count(pfw_server *srv);
 /*
  * A connection and its current request.  Blocking connections (sync,
  * gthread's pool threads) wait in poll() with the GIL released; async ones
- * (ev) never wait: reads happen before the app runs (the body is buffered)
- * and writes stop with PFW_AGAIN until the socket drains.
+ * (ev) never wait: reads happen before the app runs (the body is buffered
+ * in memory or spooled to a temp file) and writes stop with PFW_AGAIN until
+ * the socket drains.
  */
 enum { PFW_IO_BLOCK = 0, PFW_IO_ASYNC = 1 };
 
@@ -125,6 +128,12 @@ typedef struct pfw_conn {
     int             berr;            /* 0, or an errno (EPROTO framing) */
     int             bblock;          /* async conn reading the body
                                         blocking (too big to buffer) */
+    int             sfd;             /* spooled body: temp file, or -1 */
+    uint64_t        sleft;           /* LENGTH: bytes still to spool */
+    uint64_t        sfill;           /* bytes in the file */
+    uint64_t        soff;            /* next file byte to read */
+    char           *win;             /* read window over the file */
+    size_t          wpos, wlen;
 
     /* response */
     int             phase;           /* PFW_R_* */
@@ -205,12 +214,16 @@ ssize_t  pfw_body_peek(pfw_conn *c, const char **p);
 void     pfw_body_consume(pfw_conn *c, size_t n);
 /* Read up to n body bytes into dst (same returns as peek). */
 ssize_t  pfw_body_read(pfw_conn *c, char *dst, size_t n);
-/* Async connections: decode what arrived; PFW_DONE when the whole body is
- * buffered, PFW_AGAIN, PFW_CLOSE on a framing error (page queued). */
+/* Async connections: take in what arrived (decoded, and spooled past the
+ * memory threshold when srv->spool); PFW_DONE when the whole body is in,
+ * PFW_AGAIN, PFW_CLOSE on a framing error or a spool failure (page queued)
+ * or at EOF. */
 int      pfw_body_prefetch(pfw_conn *c, int eof);
 /* After the response: skip what the app left unread.  PFW_DONE (c->pos is
  * the next request) or PFW_CLOSE. */
 int      pfw_body_finish(pfw_conn *c);
+/* Close the spool file, if any. */
+void     pfw_body_release(pfw_conn *c);
 
 /* environ.c */
 int       pfw_environ_init(void);

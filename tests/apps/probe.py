@@ -41,6 +41,11 @@ check the server from the outside.  Routes (PATH_INFO):
   /barrier?n=N     waits (10 s at most) until N requests are inside it at
                    once: 200 "met" only when the server runs them together
   /slowstream?s=S  one chunk now, another after S seconds
+  /upload          reads wsgi.input in 64 KiB pieces: {"len", "crc32",
+                   "pid"} of the body (big uploads, flat memory)
+  /nobody?s=CODE   status CODE with a body (dropped on HEAD/1xx/204/304);
+                   &via=write sends it through write(), &via=file through
+                   wsgi.file_wrapper
 """
 import io
 import json
@@ -48,6 +53,7 @@ import os
 import sys
 import threading
 import time
+import zlib
 from urllib.parse import parse_qs
 
 CLOSED = {"n": 0}
@@ -344,6 +350,32 @@ def slowstream(environ, start_response):
     return body()
 
 
+def upload(environ, start_response):
+    inp = environ["wsgi.input"]
+    n, crc = 0, 0
+    while True:
+        b = inp.read(65536)
+        if not b:
+            break
+        n += len(b)
+        crc = zlib.crc32(b, crc)
+    return _json(start_response, {"len": n, "crc32": crc,
+                                  "pid": os.getpid()})
+
+
+def nobody(environ, start_response):
+    q = _qs(environ)
+    via = q.get("via", "iter")
+    w = start_response(q.get("s", "200") + " Whatever",
+                       [("Content-Type", "text/plain")])
+    if via == "write":
+        w(b"written body")
+        return [b"", b"more"]
+    if via == "file":
+        return environ["wsgi.file_wrapper"](open(__file__, "rb"), 4096)
+    return [b"first", b"second"]
+
+
 ROUTES = {
     "/env": env, "/echo": echo, "/write": write, "/write_only": write_only,
     "/gen": gen, "/empty": empty, "/one": one,
@@ -354,6 +386,7 @@ ROUTES = {
     "/closing_raise": closing_raise, "/closed": closed, "/status": status,
     "/sleep": sleep, "/pid": pid, "/big": big, "/stream": stream,
     "/keep": keep, "/barrier": barrier, "/slowstream": slowstream,
+    "/upload": upload, "/nobody": nobody,
 }
 
 

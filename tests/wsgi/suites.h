@@ -8,11 +8,13 @@ Suite *interp_suite(void);
 Suite *app_suite(void);
 Suite *request_suite(void);
 Suite *workers_suite(void);
+Suite *spool_suite(void);
 
 #define PFW_SUITES \
     interp_suite, \
     app_suite, \
     request_suite, \
-    workers_suite
+    workers_suite, \
+    spool_suite
 
 #endif

@@ -80,6 +80,8 @@ typedef struct tw_opts {
     unsigned     max_requests_jitter;
     unsigned     graceful_timeout;   /* default 10 */
     unsigned     timeout;            /* default 30 */
+    int          proxy_protocol;     /* PFH_PROXY_*; default off */
+    const char  *proxy_allow_ips;    /* NULL: gunicorn's default */
 } tw_opts;
 
 void        tw_opts_init(tw_opts *o);
@@ -91,3 +93,10 @@ void        tw_server_stop(tw_server *s);
 int         tw_server_signal_wait(tw_server *s, int signo, int ms);
 /* The child's log so far (malloc'd). */
 char       *tw_server_log(const tw_server *s);
+/* Wait until needle appears at least n times in the log (inotify on the
+ * log file, within ms): 1, or 0 on timeout. */
+int         tw_server_wait_log(const tw_server *s, const char *needle,
+                               int n, int ms);
+/* In worker mode every worker logs "tw: worker PID ready" (INFO) once it
+ * has published load 0, just before the kind's run callback starts. */
+#define TW_READY  "tw: worker "

@@ -14,6 +14,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/inotify.h>
 #include <sys/socket.h>
 #include <sys/wait.h>
 #include <unistd.h>
@@ -57,6 +58,25 @@ fill_app(pfw_app *app, const tw_opts *o)
     app->worker_connections = o->worker_connections;
     app->timeout = o->timeout;
     app->graceful_timeout = o->graceful_timeout;
+    app->proxy_protocol = o->proxy_protocol;
+    if (o->proxy_allow_ips != NULL) {
+        app->proxy_allow_ips = o->proxy_allow_ips;
+    }
+}
+
+
+static const pf_worker_ops  *real_ops;
+static pf_worker_ops         marked_ops;
+
+
+/* The kind's run, after a line the tests can wait for: from here on the
+ * worker counts in its siblings' balance (load 0). */
+static int
+run_marked(pf_worker *w, void *ud)
+{
+    pf_worker_set_load(w, 0);
+    pf_log(PF_LOG_INFO, "tw: worker %d ready", (int) getpid());
+    return real_ops->run(w, ud);
 }
 
 
@@ -76,6 +96,10 @@ run_arbiter(int lfd, const tw_opts *o, int ready)
         pf_log(PF_LOG_ERROR, "%s", err);
         _exit(30);
     }
+    real_ops = ops;
+    marked_ops = *ops;
+    marked_ops.run = run_marked;
+    ops = &marked_ops;
     pf_config_init(&cfg);
     cfg.workers = o->workers;
     cfg.timeout = o->timeout;
@@ -259,4 +283,46 @@ tw_server_log(const tw_server *s)
     }
     buf[n > 0 ? n : 0] = '\0';
     return buf;
+}
+
+
+static int
+count_in(const char *hay, const char *needle)
+{
+    int  n = 0;
+
+    while ((hay = strstr(hay, needle)) != NULL) {
+        n++;
+        hay += strlen(needle);
+    }
+    return n;
+}
+
+
+int
+tw_server_wait_log(const tw_server *s, const char *needle, int n, int ms)
+{
+    long long  deadline = th_now_ms() + ms;
+    char       ev[4096], *log;
+    int        fd, found;
+
+    fd = inotify_init1(IN_CLOEXEC | IN_NONBLOCK);
+    ck_assert_int_ge(fd, 0);
+    ck_assert_int_ge(inotify_add_watch(fd, s->logpath, IN_MODIFY), 0);
+    for ( ;; ) {
+        /* watch first, then look: no write can fall between the two */
+        log = tw_server_log(s);
+        found = count_in(log, needle) >= n;
+        free(log);
+        if (found || th_now_ms() >= deadline
+            || th_readable(fd, (int) (deadline - th_now_ms())) != 1)
+        {
+            break;
+        }
+        while (read(fd, ev, sizeof(ev)) > 0) {
+            /* drain */
+        }
+    }
+    close(fd);
+    return found;
 }
