@@ -70,6 +70,7 @@ include mk/http.mk
 -include mk/cli.mk
 -include mk/log.mk
 -include mk/bench.mk
+-include mk/reliability.mk
 
 check: deps-check
 	@echo "== all tests passed"
