@@ -43,31 +43,29 @@ char_index(const char *s, size_t byte)
 }
 
 
+/* Python shows the character only when it is printable ASCII. */
 static void
 unsupported(compiler *c, size_t at)
 {
     const unsigned char  *p = (const unsigned char *) c->fmt + at;
     unsigned              cp = p[0];
-    int                   len = 1;
 
     if (cp >= 0xc0 && cp < 0xe0 && (p[1] & 0xc0) == 0x80) {
         cp = (cp & 0x1f) << 6 | (p[1] & 0x3f);
-        len = 2;
     } else if (cp >= 0xe0 && cp < 0xf0 && (p[1] & 0xc0) == 0x80
                && (p[2] & 0xc0) == 0x80)
     {
         cp = (cp & 0x0f) << 12 | (p[1] & 0x3f) << 6 | (p[2] & 0x3f);
-        len = 3;
     } else if (cp >= 0xf0 && (p[1] & 0xc0) == 0x80 && (p[2] & 0xc0) == 0x80
                && (p[3] & 0xc0) == 0x80)
     {
         cp = (cp & 0x07) << 18 | (p[1] & 0x3f) << 12 | (p[2] & 0x3f) << 6
              | (p[3] & 0x3f);
-        len = 4;
     }
     pfw__errf(c->err, c->errlen, "access_log_format: unsupported format "
-              "character '%.*s' (0x%x) at index %zu", len, (const char *) p,
-              cp, char_index(c->fmt, at));
+              "character '%c' (0x%x) at index %zu",
+              cp >= 31 && cp <= 126 ? (char) cp : '?', cp,
+              char_index(c->fmt, at));
 }
 
 
