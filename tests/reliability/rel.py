@@ -68,7 +68,8 @@ def figure(case, result=None, verdict="pass", **extra):
     r = result or {}
     cols = [case, str(r.get("sent", "-")), str(r.get("failed", "-")),
             str(r.get("retried", "-")),
-            str(r.get("win_p99_ms", r.get("p99_ms", "-"))), verdict,
+            str(r["win_p99_ms"] if r.get("win_sent") else
+                r.get("p99_ms", "-")), verdict,
             " ".join("%s=%s" % kv for kv in sorted(extra.items()))]
     line = "\t".join(cols)
     print("\nFIGURE\t" + line, flush=True)
