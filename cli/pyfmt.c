@@ -252,6 +252,7 @@ pfc__buf_pystr(pfc__buf *b, const pfc_value *v)
         pfc__buf_printf(b, "%lld", v->i);
         break;
     case PFC_PY_STR:
+    case PFC_PY_OBJECT:
         pfc__buf_puts(b, v->s);
         break;
     case PFC_PY_LIST:

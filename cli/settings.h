@@ -211,12 +211,14 @@ typedef struct {
 } pfc_dict;
 
 /* A Python value handed to a setter: the config-file loader converts
- * module-level objects to one of these (floats, tuples ... it converts or
- * reports itself).  LIST: items[0..n-1]; DICT: n pairs, items[2k] is a key
- * and items[2k+1] its value. */
+ * module-level objects to one of these (tuples and sets of str become
+ * lists).  LIST: items[0..n-1]; DICT: n pairs, items[2k] is a key and
+ * items[2k+1] its value.  OBJECT is any other object (a float, a list of
+ * ints ...), which every validator refuses with gunicorn's words: s is its
+ * str(), i its truth value and items[0] the name of its type. */
 enum pfc_pytype {
     PFC_PY_NONE, PFC_PY_BOOL, PFC_PY_INT, PFC_PY_STR, PFC_PY_LIST,
-    PFC_PY_DICT
+    PFC_PY_DICT, PFC_PY_OBJECT
 };
 
 typedef struct {

@@ -98,6 +98,10 @@ type_name(const pfc_value *v)
         "NoneType", "bool", "int", "str", "list", "dict"
     };
 
+    if (v->type == PFC_PY_OBJECT) {
+        return v->items != NULL && v->items[0] != NULL ? v->items[0]
+                                                       : "object";
+    }
     return names[v->type];
 }
 
@@ -130,6 +134,8 @@ is_falsy(const pfc_value *v)
         return v->i == 0;
     case PFC_PY_STR:
         return v->s[0] == '\0';
+    case PFC_PY_OBJECT:
+        return v->i == 0;
     default:
         return v->n == 0;
     }
