@@ -23,6 +23,7 @@
 int        pfw_interp_start(const pfw_app *app);
 int        pfw_interp_live(void);
 void       pfw_interp_release(void);
+void       pfw_interp_enter(void);
 void       pfw_interp_before_fork(void);
 void       pfw_interp_after_fork_parent(void);
 void       pfw_interp_after_fork_child(void);
@@ -166,6 +167,7 @@ typedef struct pfw_conn {
 
     /* per-connection Python objects */
     PyObject       *py_addr, *py_port, *py_sock;
+    PyObject       *hook_req;        /* req of pre/post_request hooks */
 } pfw_conn;
 
 /* conn.c */
@@ -268,6 +270,33 @@ void     pfw_conn_release_py(pfw_conn *c);
 /* srv->draining, read and set across threads (gthread). */
 int      pfw_server_draining(const pfw_server *srv);
 void     pfw_server_drain(pfw_server *srv);
+
+/* hooks.c: gunicorn's server hooks (GIL held unless said). */
+enum {
+    PFW_H_ON_STARTING, PFW_H_ON_RELOAD, PFW_H_WHEN_READY, PFW_H_PRE_FORK,
+    PFW_H_POST_FORK, PFW_H_POST_WORKER_INIT, PFW_H_WORKER_INT,
+    PFW_H_WORKER_ABORT, PFW_H_PRE_EXEC, PFW_H_PRE_REQUEST,
+    PFW_H_POST_REQUEST, PFW_H_CHILD_EXIT, PFW_H_WORKER_EXIT,
+    PFW_H_NWORKERS_CHANGED, PFW_H_ON_EXIT,
+    PFW_NHOOKS
+};
+int      pfw_hook_index(const char *name);       /* -1: not one we call */
+int      pfw_hook_set(int h);
+/* pyconfig.c stages the callables of a config run. */
+void     pfw_hooks_stage_begin(void);
+int      pfw_hooks_stage(const char *name, PyObject *fn);
+/* master */
+void     pfw_hooks_master_start(pf_arbiter *a);
+void     pfw_hooks_server(int h);                 /* hook(server) */
+void     pfw_hooks_nworkers(int n, int old);      /* old < 0: None */
+void     pfw_hooks_pre_fork(unsigned age);
+void     pfw_hooks_forked(pid_t pid);
+/* worker */
+void     pfw_hooks_worker_start(pf_worker *w);    /* post_fork */
+void     pfw_hooks_worker_ready(void);            /* post_worker_init */
+void     pfw_hooks_worker_exit(pf_worker *w);     /* worker_int, _exit */
+int      pfw_hooks_pre_request(pfw_conn *c);      /* -1: it raised */
+void     pfw_hooks_post_request(pfw_conn *c);
 
 /* request.c */
 /* Run the app for the parsed request and start sending: PFW_DONE (the

@@ -181,6 +181,13 @@ pfw_interp_start(const pfw_app *app)
     PyStatus  st;
 
     if (live) {
+        /* Started earlier in this process (a config file, --preload):
+         * take the GIL back and add what this app's sys.path needs. */
+        pfw_interp_enter();
+        if (setup_sys_path(app) == -1) {
+            pfw_log_exception(PF_LOG_ERROR, "Failed to set up sys.path");
+            return -1;
+        }
         return 0;
     }
     if (configure(&c, app) == -1) {
@@ -212,16 +219,25 @@ pfw_interp_release(void)
 }
 
 
+/* The master between two Python calls holds no GIL (saved != NULL): these
+ * bracket each call (hooks, the config file, forks).  Workers never save. */
+void
+pfw_interp_enter(void)
+{
+    if (live && saved != NULL) {
+        PyEval_RestoreThread(saved);
+        saved = NULL;
+    }
+}
+
+
 void
 pfw_interp_before_fork(void)
 {
     if (!live) {
         return;
     }
-    if (saved != NULL) {
-        PyEval_RestoreThread(saved);
-        saved = NULL;
-    }
+    pfw_interp_enter();
     PyOS_BeforeFork();
 }
 

@@ -62,6 +62,7 @@ static void
 end_request(pfw_conn *c)
 {
     close_result(c);
+    pfw_hooks_post_request(c);
     pfw_input_detach(c->input);
     pfw_sr_detach(c->sr);
     pfw_sr_detach(c->write);
@@ -383,6 +384,9 @@ pfw_request_run(pfw_conn *c)
     Py_XSETREF(c->sr, pfw_sr_new(c));
     if (c->sr == NULL) {
         goto failed;
+    }
+    if (pfw_hooks_pre_request(c) < 0) {
+        return app_failed(c);            /* gunicorn answers 500 too */
     }
     c->environ = pfw_environ_build(c, &status, mesg, sizeof(mesg));
     c->head_live = 0;                      /* views are in the environ */

@@ -18,22 +18,33 @@
 #include <prefork/arbiter.h>
 
 
+/* gunicorn's order: nworkers_changed(n, None), preload, on_starting,
+ * when_ready (here the listeners are already bound). */
 int
 pfw_master_init(pf_arbiter *a, void *ud)
 {
     pfw_app  *app = ud;
     int       rc;
 
-    (void) a;
-    if (!app->preload) {
-        return 0;
+    if (pfw_interp_live()) {
+        pf_log(PF_LOG_DEBUG, "Python interpreter live in the master "
+               "(pid %d)", (int) getpid());
+        pfw_interp_enter();
+        pfw_hooks_master_start(a);
+        pfw_hooks_nworkers(app->workers, -1);
     }
-    if (pfw_interp_start(app) != 0) {
-        return PF_EXIT_BOOT;
+    if (app->preload) {
+        if (pfw_interp_start(app) != 0) {
+            return PF_EXIT_BOOT;
+        }
+        rc = pfw_app_load(app);
+        if (rc != 0) {
+            return rc;
+        }
     }
-    rc = pfw_app_load(app);
-    if (rc != 0) {
-        return rc;
+    if (pfw_interp_live()) {
+        pfw_hooks_server(PFW_H_ON_STARTING);
+        pfw_hooks_server(PFW_H_WHEN_READY);
     }
     pfw_interp_release();
     return 0;
@@ -45,8 +56,11 @@ pfw_pre_fork(pf_arbiter *a, int slot, unsigned age, void *ud)
 {
     (void) a;
     (void) slot;
-    (void) age;
     (void) ud;
+    if (pfw_interp_live()) {
+        pfw_interp_enter();
+        pfw_hooks_pre_fork(age);
+    }
     pfw_interp_before_fork();
 }
 
@@ -56,27 +70,41 @@ pfw_post_fork(pf_arbiter *a, int slot, pid_t pid, void *ud)
 {
     (void) a;
     (void) slot;
-    (void) pid;
     (void) ud;
+    if (!pfw_interp_live()) {
+        return;
+    }
     pfw_interp_after_fork_parent();
+    pfw_interp_enter();
+    pfw_hooks_forked(pid);
+    pfw_interp_release();
 }
 
 
-/* The worker's interpreter and app: inherited (preload) or made here. */
+/* The worker's interpreter and app: inherited (a config file, preload) or
+ * made here.  post_fork runs first: after the privilege drop, unlike
+ * gunicorn's, which runs before it. */
 int
 pfw_worker_boot(pf_worker *w, const pfw_app *app)
 {
     int  rc;
 
-    (void) w;
     if (pfw_interp_live()) {
         pfw_interp_after_fork_child();
-        return pfw_app_callable() != NULL ? 0 : PF_EXIT_APPLOAD;
+        pf_log(PF_LOG_DEBUG, "Python interpreter inherited from the master");
+        pfw_hooks_worker_start(w);
+        rc = 0;
+        if (pfw_app_callable() == NULL) {   /* not preloaded */
+            rc = pfw_interp_start(app) != 0 ? PF_EXIT_BOOT
+                                            : pfw_app_load(app);
+        }
+    } else {
+        pf_log(PF_LOG_DEBUG, "Python interpreter started in the worker");
+        rc = pfw_interp_start(app) != 0 ? PF_EXIT_BOOT : pfw_app_load(app);
     }
-    if (pfw_interp_start(app) != 0) {
-        return PF_EXIT_BOOT;
+    if (rc == 0) {
+        pfw_hooks_worker_ready();
     }
-    rc = pfw_app_load(app);
     return rc;
 }
 
@@ -99,8 +127,10 @@ pfw_worker_server(pfw_server *srv, pf_worker *w, const pfw_app *app,
 void
 pfw_worker_fini(pf_worker *w, void *ud)
 {
-    (void) w;
     (void) ud;
+    if (pfw_interp_live()) {
+        pfw_hooks_worker_exit(w);
+    }
     pfw_interp_flush();
 }
 

@@ -34,6 +34,14 @@ typedef struct pfw_app {
     const char   *server_header;     /* Server: value; NULL = "gunicorn" */
     pfh_config    http;              /* parser limits, switches and
                                         secure_scheme_headers */
+    /* Server hooks (hooks.c). */
+    const char   *proc_name;         /* server.proc_name */
+    int           daemon;            /* WINCH stops the workers */
+    /* SIGHUP in the master: re-read the configuration into this pfw_app
+     * (workers, hooks ...).  0 on success; -1 keeps the old one (the
+     * reason is logged).  NULL: no re-read. */
+    int         (*reload)(struct pfw_app *app, void *ud);
+    void         *reload_ud;
 } pfw_app;
 
 /* Fill app with gunicorn's defaults (spec stays NULL). */
@@ -53,5 +61,68 @@ int pfw_check_app(const pfw_app *app);
  * kinds we do not run (gevent, eventlet, tornado, dotted classes...). */
 const pf_worker_ops *pfw_worker_ops(const char *kind, unsigned threads,
                                     char *err, size_t errlen);
+
+/*
+ * Python configuration files (pyconfig.c), gunicorn's -c: "PATH",
+ * "file:PATH" or "python:MODULE", executed in this process by the embedded
+ * interpreter (started here if need be) as module __config__.  Each
+ * module-level name the sink knows is converted and handed to it.
+ */
+enum {
+    PFW_CV_NONE, PFW_CV_BOOL, PFW_CV_INT, PFW_CV_STR, PFW_CV_LIST,
+    PFW_CV_DICT,
+    PFW_CV_OBJECT,                   /* anything else: see str and tname */
+    PFW_CV_HOOK,                     /* a valid hook; s is its __qualname__ */
+    PFW_CV_INVALID                   /* s is the error (a hook of the wrong
+                                        arity, not callable ...) */
+};
+
+typedef struct pfw_cfgval {
+    int                 type;        /* PFW_CV_* */
+    long long           i;           /* BOOL, INT (LLONG_MIN: too large);
+                                        OBJECT: its truth value */
+    const char         *s;           /* STR, HOOK, INVALID */
+    const char *const  *items;       /* LIST items, DICT key/value pairs;
+                                        OBJECT: items[0] is tname */
+    size_t              n;           /* items (LIST) or pairs (DICT) */
+    const char         *str;         /* Python's str() of the value */
+    const char         *tname;       /* type(value).__name__ */
+} pfw_cfgval;
+
+typedef struct pfw_cfg_sink {
+    /* 0: not a setting (ignored), 1: a setting, 2: a hook taking *arity
+     * positional arguments (-1: 2, 3 or 4, as post_request). */
+    int   (*known)(const char *name, int *arity, void *ud);
+    /* 0, or the exit status to stop with (the message is printed). */
+    int   (*set)(const char *name, const pfw_cfgval *v, void *ud);
+    void   *ud;
+} pfw_cfg_sink;
+
+/* Execute the configuration file at location and hand its settings to the
+ * sink.  argv becomes sys.argv if Python starts here.  0, or the exit
+ * status (1) after printing gunicorn's messages on stderr.  The hooks it
+ * defines are staged: pfw_hooks_commit() makes them live. */
+int  pfw_config_exec(const char *location, char *const *argv,
+                     const pfw_cfg_sink *sink);
+/* pfw_config_exec's status when the file raised SystemExit(0). */
+#define PFW_CONFIG_EXIT_OK  256
+/* Is the interpreter running in this process? */
+int  pfw_python_live(void);
+
+/*
+ * Server hooks (hooks.c).  The values of cfg are staged with
+ * pfw_hooks_cfg_add (how: PFW_CFG_*), then commit makes the staged hooks
+ * and cfg those the hooks see; discard drops them (a reload that failed).
+ */
+enum { PFW_CFG_STR, PFW_CFG_NONE, PFW_CFG_LITERAL };
+
+int  pfw_hooks_cfg_add(const char *name, int how, const char *text);
+int  pfw_hooks_commit(void);
+void pfw_hooks_discard(void);
+/* Is any hook this server calls set? */
+int  pfw_hooks_any(void);
+/* Fill the master-side callbacks of ops the worker kinds leave empty
+ * (on_signal, worker_exit, master_exit, pre_exec) with the hook callers. */
+void pfw_hooks_ops(pf_worker_ops *ops);
 
 #endif /* PFW_WSGI_H */
