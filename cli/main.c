@@ -4,10 +4,12 @@
  * of configuration; this file turns the result into a pf_config and a
  * pfw_app, picks the worker kind's table and runs the arbiter.  The master
  * stays a small C process: Python starts in the workers, or here only for
- * --preload and --check-config.
+ * a configuration file (gunicorn.conf.py, -c), --preload and
+ * --check-config.  SIGHUP re-reads the configuration (reload_config).
  */
 #include <errno.h>
 #include <fcntl.h>
+#include <signal.h>
 #include <limits.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -23,13 +25,19 @@
 #include "settings.h"
 #include "wsgi.h"
 
-/* Every string main() builds lives as long as the process. */
+/* Every string main() builds lives as long as the process (a reload
+ * replaces them). */
 typedef struct {
     pfw_app             app;
     pf_config           cfg;
+    pfc_settings        s;               /* what app and cfg point into */
     char                user[32], group[32];
     char               *forwarded, *proxy_allow, *forwarder;
     pfh_scheme_header  *scheme;
+    int                 argc;
+    char              **argv;
+    char               *cmd_args;        /* GUNICORN_CMD_ARGS at start */
+    int                 start_dir;       /* the start-up cwd, for reloads */
 } run_state;
 
 
@@ -155,6 +163,8 @@ fill_http(run_state *st, const pfc_settings *s)
                     ? PFH_HEADER_MAP_DANGEROUS
                     : s->header_map == PFC_HEADER_MAP_DROP
                       ? PFH_HEADER_MAP_DROP : PFH_HEADER_MAP_REFUSE;
+    free(st->forwarder);
+    free(st->scheme);
     st->forwarder = join(&s->forwarder_headers);
     h->forwarder_headers = st->forwarder != NULL ? st->forwarder : "";
     st->scheme = calloc(s->secure_scheme_headers.n + 1, sizeof(*st->scheme));
@@ -169,6 +179,9 @@ fill_http(run_state *st, const pfc_settings *s)
     h->n_secure_scheme_headers = s->secure_scheme_headers.n;
     return 0;
 }
+
+
+static int reload_config(pfw_app *app, void *ud);
 
 
 static int
@@ -194,6 +207,13 @@ fill_app(run_state *st, const pfc_settings *s, char **argv)
     app->timeout = (unsigned) s->timeout;
     app->graceful_timeout = (unsigned) s->graceful_timeout;
     app->sendfile = pfc_sendfile(s);
+    app->proc_name = s->proc_name != NULL ? s->proc_name
+                                          : s->default_proc_name;
+    app->daemon = s->daemon;
+    app->reload = reload_config;
+    app->reload_ud = st;
+    free(st->forwarded);
+    free(st->proxy_allow);
     st->forwarded = join(&s->forwarded_allow_ips);
     app->forwarded_allow_ips = st->forwarded != NULL ? st->forwarded : "";
     app->proxy_protocol = proxy[s->proxy_protocol];
@@ -250,67 +270,317 @@ pick_ops(const pfc_settings *s)
 }
 
 
-/* No Python in this process: a config file cannot be read yet (it is
- * Python code, and the master stays free of the interpreter). */
+/* ---- the configuration file ------------------------------------------ */
+
+static int
+cfg_known(const char *name, int *arity, void *ud)
+{
+    const pfc_setting  *t = pfc_lookup(name);
+
+    (void) ud;
+    if (t == NULL) {
+        return 0;
+    }
+    if (t->kind == PFC_K_HOOK) {
+        *arity = t->arity;
+        return 2;
+    }
+    return 1;
+}
+
+
+/* One module-level value through the settings engine, as gunicorn's
+ * cfg.set(); "Invalid value for NAME: VALUE" and "Error: ..." if refused. */
+static int
+cfg_set(const char *name, const pfw_cfgval *v, void *ud)
+{
+    static const int    types[] = {
+        [PFW_CV_NONE] = PFC_PY_NONE, [PFW_CV_BOOL] = PFC_PY_BOOL,
+        [PFW_CV_INT] = PFC_PY_INT, [PFW_CV_STR] = PFC_PY_STR,
+        [PFW_CV_LIST] = PFC_PY_LIST, [PFW_CV_DICT] = PFC_PY_DICT,
+        [PFW_CV_OBJECT] = PFC_PY_OBJECT,
+    };
+    pfc_settings       *s = ud;
+    const pfc_setting  *t = pfc_lookup(name);
+    pfc_value           pv;
+    char                err[1024];
+    int                 r;
+
+    switch (v->type) {
+    case PFW_CV_INVALID:
+        pfc_print_invalid(stderr, name, v->str, v->s);
+        return PFC_EXIT_CONFIG;
+    case PFW_CV_HOOK:
+        r = pfc_set_hook(s, name, v->s, err, sizeof(err));
+        break;
+    default:
+        if (t->kind == PFC_K_PYOBJ) {
+            r = pfc_set_pyobj(s, name, v->type == PFW_CV_DICT, v->str, err,
+                              sizeof(err));
+            break;
+        }
+        pv.type = types[v->type];
+        pv.i = v->i;
+        pv.s = v->s;
+        pv.items = v->items;
+        pv.n = v->n;
+        r = pfc_set(s, pfc_index(name), &pv, PFC_SRC_FILE, err, sizeof(err));
+        break;
+    }
+    if (r != 0) {
+        pfc_print_invalid(stderr, name, v->str, err);
+        return PFC_EXIT_CONFIG;
+    }
+    return 0;
+}
+
+
+/* gunicorn.conf.py / -c: Python code, run by the embedded interpreter in
+ * this process (which is the only reason, with --preload, for Python in
+ * the master). */
 static int
 load_config_file(pfc_settings *s, const char *location, void *ud)
 {
-    (void) s;
-    (void) ud;
-    fprintf(stderr, "\nError: %s: prefork-wsgi does not read Python "
-            "configuration files yet; pass the settings on the command "
-            "line or in GUNICORN_CMD_ARGS\n", location);
-    return PFC_EXIT_CONFIG;
+    pfw_cfg_sink  sink = { cfg_known, cfg_set, s };
+    char        **argv = ud;
+    int           st;
+
+    st = pfw_config_exec(location, argv, &sink);
+    if (st == PFW_CONFIG_EXIT_OK) {
+        exit(0);                           /* the file said sys.exit() */
+    }
+    return st;
+}
+
+
+/* What hooks see as cfg: every setting as Python shows it. */
+static void
+publish_cfg(const pfc_settings *s)
+{
+    const pfc_setting  *t;
+    const void         *f;
+    char               *text;
+    int                 i, how;
+
+    if (!pfw_python_live()) {
+        return;
+    }
+    for (i = 0; i < PFC_NSETTINGS; i++) {
+        t = &pfc_table[i];
+        f = (const char *) s + t->offset;
+        if (t->kind == PFC_K_HOOK) {
+            continue;                      /* the callables, from hooks.c */
+        }
+        text = pfc_value_str(s, i);
+        if (text == NULL) {
+            continue;
+        }
+        how = PFW_CFG_LITERAL;
+        if (t->kind == PFC_K_STR || t->kind == PFC_K_CHOICE) {
+            how = PFW_CFG_STR;
+            if ((t->kind == PFC_K_STR && *(char *const *) f == NULL)
+                || (t->kind == PFC_K_CHOICE && *(const int *) f < 0))
+            {
+                how = PFW_CFG_NONE;
+            }
+        }
+        pfw_hooks_cfg_add(t->name, how, text);
+        free(text);
+    }
+    pfw_hooks_commit();
+}
+
+
+/* ---- SIGHUP: re-read everything ---------------------------------------- */
+
+static int
+same_list(const pfc_strlist *a, const pfc_strlist *b)
+{
+    size_t  i;
+
+    if (a->n != b->n) {
+        return 0;
+    }
+    for (i = 0; i < a->n; i++) {
+        if (strcmp(a->v[i], b->v[i]) != 0) {
+            return 0;
+        }
+    }
+    return 1;
+}
+
+
+static int
+same_str(const char *a, const char *b)
+{
+    return a == b || (a != NULL && b != NULL && strcmp(a, b) == 0);
+}
+
+
+/* Settings a running master cannot change: said once, kept as they are. */
+static void
+warn_fixed(const pfc_settings *o, const pfc_settings *n)
+{
+    static const char  tail[] = "changed on reload: it needs a restart "
+                                "(or USR2) to take effect";
+
+    if (!same_list(&o->bind, &n->bind)) {
+        pf_log(PF_LOG_WARNING, "bind %s", tail);
+    }
+    if (o->worker_kind != n->worker_kind) {
+        pf_log(PF_LOG_WARNING, "worker_class %s", tail);
+    }
+    if (o->timeout != n->timeout) {
+        pf_log(PF_LOG_WARNING, "timeout %s", tail);
+    }
+    if (o->graceful_timeout != n->graceful_timeout) {
+        pf_log(PF_LOG_WARNING, "graceful_timeout %s", tail);
+    }
+    if (o->preload_app != n->preload_app) {
+        pf_log(PF_LOG_WARNING, "preload_app %s", tail);
+    }
+    if (o->user != n->user || o->group != n->group) {
+        pf_log(PF_LOG_WARNING, "user/group %s", tail);
+    }
+    if (!same_str(o->pidfile, n->pidfile)) {
+        pf_log(PF_LOG_WARNING, "pidfile %s", tail);
+    }
+    if (o->daemon != n->daemon) {
+        pf_log(PF_LOG_WARNING, "daemon %s", tail);
+    }
+    if (!same_str(o->proc_name, n->proc_name)) {
+        pf_log(PF_LOG_WARNING, "proc_name %s", tail);
+    }
+}
+
+
+/* gunicorn's Arbiter.reload(): the command line, GUNICORN_CMD_ARGS as it
+ * was at start and the config file (re-executed) are read again, from the
+ * start-up directory; what a running master can change takes effect for
+ * the workers it forks next.  A configuration that fails to load changes
+ * nothing. */
+static int
+reload_config(pfw_app *app, void *ud)
+{
+    run_state     *st = ud;
+    pfc_settings   ns;
+    size_t         i;
+    int            status, stop;
+
+    (void) app;
+    if (st->start_dir >= 0 && fchdir(st->start_dir) != 0) {
+        pf_log_errno(PF_LOG_WARNING, errno, "fchdir(start-up directory) "
+                     "failed");
+    }
+    stop = pfc_cli_load(&ns, st->argc, st->argv, st->cmd_args,
+                        load_config_file, st->argv, stdout, stderr, &status);
+    if (stop) {
+        pfc_settings_free(&ns);
+        pfw_hooks_discard();
+        if (st->s.chdir != NULL && chdir(st->s.chdir) != 0) {
+            pf_log_errno(PF_LOG_WARNING, errno, "chdir(%s) failed",
+                         st->s.chdir);
+        }
+        pf_log(PF_LOG_ERROR, "Reload failed (status %d): the configuration "
+               "and the workers stay as they were", status);
+        return -1;
+    }
+    if (ns.chdir != NULL && chdir(ns.chdir) != 0) {
+        pf_log_errno(PF_LOG_WARNING, errno, "chdir(%s) failed", ns.chdir);
+    }
+    warn_fixed(&st->s, &ns);
+    for (i = 0; i < ns.warnings.n; i++) {
+        pf_log(PF_LOG_WARNING, "%s", ns.warnings.v[i]);
+    }
+    pf_log_set(NULL, NULL, log_level(ns.loglevel));
+    export_env(&ns);
+    /* the arbiter's copy keeps these: so must the workers */
+    ns.timeout = st->s.timeout;
+    ns.graceful_timeout = st->s.graceful_timeout;
+    ns.preload_app = st->s.preload_app;
+    free(ns.proc_name);
+    ns.proc_name = st->s.proc_name;
+    st->s.proc_name = NULL;
+    if (fill_app(st, &ns, st->argv) != 0) {
+        pf_log(PF_LOG_ERROR, "Reload failed: out of memory");
+        pfc_settings_free(&ns);
+        pfw_hooks_discard();
+        return -1;
+    }
+    publish_cfg(&ns);
+    pfc_settings_free(&st->s);
+    st->s = ns;
+    return 0;
 }
 
 
 int
 main(int argc, char **argv)
 {
-    static run_state  st;
-    pfc_settings      s;
-    pf_arbiter       *a;
-    size_t            i;
-    int               status, rc;
+    static run_state      st;
+    static pf_worker_ops  ops;
+    pfc_settings         *s = &st.s;
+    const char           *cmd_args = getenv("GUNICORN_CMD_ARGS");
+    pf_arbiter           *a;
+    size_t                i;
+    int                   status, rc;
 
-    if (pfc_cli_load(&s, argc, argv, getenv("GUNICORN_CMD_ARGS"),
-                     load_config_file, NULL, stdout, stderr, &status))
-    {
-        return status;
+    /* the process title overwrites argv's strings: reloads need a copy */
+    st.argc = argc;
+    st.argv = calloc((size_t) argc + 1, sizeof(char *));
+    for (i = 0; st.argv != NULL && i < (size_t) argc; i++) {
+        st.argv[i] = strdup(argv[i]);
+        if (st.argv[i] == NULL) {
+            st.argv = NULL;
+        }
     }
-    if (setup_logs(&s) != 0 || export_env(&s) != 0) {
-        return PFC_EXIT_CONFIG;
-    }
-    for (i = 0; i < s.warnings.n; i++) {
-        pf_log(PF_LOG_WARNING, "%s", s.warnings.v[i]);
-    }
-    if (s.chdir != NULL && chdir(s.chdir) != 0) {
-        fprintf(stderr, "\nError: can't chdir to '%s': %s\n", s.chdir,
-                strerror(errno));
-        return PFC_EXIT_CONFIG;
-    }
-    if (s.print_config) {
-        pfc_print_config(stdout, &s);
-        fflush(stdout);
-    }
-    if (fill_app(&st, &s, argv) != 0) {
+    if (st.argv == NULL) {
         fprintf(stderr, "\nError: out of memory\n");
         return PFC_EXIT_CONFIG;
     }
-    if (s.check_config || s.print_config) {
+    st.cmd_args = cmd_args != NULL ? strdup(cmd_args) : NULL;
+    st.start_dir = open(".", O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+    if (pfc_cli_load(s, argc, argv, cmd_args, load_config_file, argv,
+                     stdout, stderr, &status))
+    {
+        return status;
+    }
+    if (setup_logs(s) != 0 || export_env(s) != 0) {
+        return PFC_EXIT_CONFIG;
+    }
+    for (i = 0; i < s->warnings.n; i++) {
+        pf_log(PF_LOG_WARNING, "%s", s->warnings.v[i]);
+    }
+    if (s->chdir != NULL && chdir(s->chdir) != 0) {
+        fprintf(stderr, "\nError: can't chdir to '%s': %s\n", s->chdir,
+                strerror(errno));
+        return PFC_EXIT_CONFIG;
+    }
+    if (s->print_config) {
+        pfc_print_config(stdout, s);
+        fflush(stdout);
+    }
+    if (fill_app(&st, s, argv) != 0) {
+        fprintf(stderr, "\nError: out of memory\n");
+        return PFC_EXIT_CONFIG;
+    }
+    if (s->check_config || s->print_config) {
         /* gunicorn imports the app here: 0 if it loads, else 1 */
         rc = pfw_check_app(&st.app);
         return rc == 0 ? 0 : PFC_EXIT_CONFIG;
     }
-    fill_config(&st, &s, argv);
+    publish_cfg(s);
+    fill_config(&st, s, argv);
+    ops = *pick_ops(s);
+    pfw_hooks_ops(&ops);
 
-    a = pf_arbiter_new(&st.cfg, pick_ops(&s), &st.app);
+    a = pf_arbiter_new(&st.cfg, &ops, &st.app);
     if (a == NULL) {
         pf_log_errno(PF_LOG_ERROR, errno, "pf_arbiter_new() failed");
         return PFC_EXIT_CONFIG;
     }
-    for (i = 0; i < s.bind.n; i++) {
-        if (pf_arbiter_listen(a, s.bind.v[i]) != 0) {
+    for (i = 0; i < s->bind.n; i++) {
+        if (pf_arbiter_listen(a, s->bind.v[i]) != 0) {
             pf_arbiter_free(a);
             return PFC_EXIT_CONFIG;
         }
