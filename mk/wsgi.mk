@@ -50,11 +50,13 @@ check-wsgi: $(WSGI_TEST_BIN)
 check: check-wsgi
 
 # The real binary, driven by Debian's interpreter (the one it embeds):
-# probe, Flask and Django apps on every worker kind, boot errors, signals.
+# probe, Flask and Django apps on every worker kind, boot errors, signals;
+# config files and server hooks (test_config.py).
 .PHONY: check-wsgi-integration
 check-wsgi-integration: $(B)/prefork-wsgi
 	ASAN_OPTIONS=$${ASAN_OPTIONS:-detect_leaks=0} PYTHONDONTWRITEBYTECODE=1 \
 	    PREFORK_WSGI=$(abspath $(B)/prefork-wsgi) \
-	    $(PY_EXE) -m unittest -v tests/integration/test_wsgi.py
+	    $(PY_EXE) -m unittest -v tests/integration/test_wsgi.py \
+	    tests/integration/test_config.py
 
 check: check-wsgi-integration
