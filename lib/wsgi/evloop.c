@@ -3,10 +3,21 @@
  * the default loop would grab SIGCHLD.  Slow clients only ever cost a
  * watcher: heads and bodies are read as they arrive, responses wait for
  * the socket to drain, and every state has a timer.
+ *
+ * Balance: every worker publishes its open connections (libprefork's load
+ * slots).  A worker holding more than the least loaded sibling plus
+ * BALANCE_SLACK (1: workers racing for a burst of connections pause each
+ * other less often, for a 26/24 split instead of 25/25) leaves new
+ * connections to it: it stops watching the
+ * listeners and looks again BALANCE_PAUSE later, or as soon as one of its
+ * own connections closes.  A connection left in the backlog for
+ * BALANCE_BOUND ms (the sibling is inside a long app call) is taken anyway,
+ * so balancing never delays a client by more than that.
  */
 #include "evloop.h"
 
 #include <errno.h>
+#include <limits.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/socket.h>
@@ -15,6 +26,9 @@
 #define ACCEPT_BURST   64
 #define PIPELINE_BURST 16
 #define SPARE_MAX      64
+#define BALANCE_SLACK  1
+#define BALANCE_PAUSE  0.001             /* s */
+#define BALANCE_BOUND  20                /* ms */
 
 static void conn_cb(struct ev_loop *loop, ev_io *w, int revents);
 static void timer_cb(struct ev_loop *loop, ev_timer *w, int revents);
@@ -64,6 +78,7 @@ accept_start(pfw_evloop *l)
     if (l->accepting || l->draining || l->nconns >= l->max_conns) {
         return;
     }
+    ev_timer_stop(l->loop, &l->bal);
     for (i = 0; i < l->nacc; i++) {
         ev_io_start(l->loop, &l->acc[i]);
     }
@@ -83,6 +98,128 @@ accept_stop(pfw_evloop *l)
         ev_io_stop(l->loop, &l->acc[i]);
     }
     l->accepting = 0;
+}
+
+
+/* Tell the siblings how many connections this worker holds.  A draining
+ * worker accepts no more: it shows the largest load, so nobody leaves
+ * connections to it. */
+static void
+publish(pfw_evloop *l)
+{
+    if (l->w != NULL) {
+        pf_worker_set_load(l->w, l->draining ? UINT_MAX : l->nconns);
+    }
+}
+
+
+static int
+overloaded(pfw_evloop *l)
+{
+    if (l->w == NULL || l->forced) {
+        return 0;
+    }
+    return (unsigned long long) l->nconns
+           > (unsigned long long) pf_worker_min_load(l->w) + BALANCE_SLACK;
+}
+
+
+/* Leave what waits to a less loaded sibling, and look again soon. */
+static void
+balance_pause(pfw_evloop *l)
+{
+    accept_stop(l);
+    if (l->starved == 0) {
+        l->starved = pfw_now_ms();
+    }
+    ev_timer_set(&l->bal, BALANCE_PAUSE, 0.);
+    ev_timer_start(l->loop, &l->bal);
+}
+
+
+/* Is a connection waiting on some listener? */
+static int
+pending(pfw_evloop *l)
+{
+    size_t  i;
+
+    for (i = 0; i < l->nacc; i++) {
+        l->bal_fds[i].revents = 0;
+    }
+    return poll(l->bal_fds, l->nacc, 0) > 0;
+}
+
+
+static void
+bal_cb(struct ev_loop *loop, ev_timer *w, int revents)
+{
+    pfw_evloop  *l = w->data;
+
+    (void) loop;
+    (void) revents;
+    if (!overloaded(l) || !pending(l)) {
+        /* a fair share again, or a sibling took it: watch as usual */
+        l->starved = 0;
+        accept_start(l);
+        return;
+    }
+    if (pfw_now_ms() - l->starved >= BALANCE_BOUND) {
+        /* nobody else is taking it: a sibling is busy in its app */
+        l->forced = 1;
+        accept_start(l);
+        return;
+    }
+    ev_timer_set(&l->bal, BALANCE_PAUSE, 0.);
+    ev_timer_start(l->loop, &l->bal);
+}
+
+
+static void
+idle_del(pfw_evloop *l, pfw_evconn *ec)
+{
+    if (!ec->idle) {
+        return;
+    }
+    if (ec->iprev != NULL) {
+        ec->iprev->inext = ec->inext;
+    } else {
+        l->idle_head = ec->inext;
+    }
+    if (ec->inext != NULL) {
+        ec->inext->iprev = ec->iprev;
+    } else {
+        l->idle_tail = ec->iprev;
+    }
+    ec->inext = ec->iprev = NULL;
+    ec->idle = 0;
+    l->nidle--;
+}
+
+
+/* ec waits for its next request; past max_idle such connections the
+ * oldest go (gthread: worker_connections - threads, as gunicorn).  0 when
+ * ec itself was closed. */
+static int
+idle_add(pfw_evloop *l, pfw_evconn *ec)
+{
+    ec->idle = 1;
+    ec->inext = NULL;
+    ec->iprev = l->idle_tail;
+    if (l->idle_tail != NULL) {
+        l->idle_tail->inext = ec;
+    } else {
+        l->idle_head = ec;
+    }
+    l->idle_tail = ec;
+    l->nidle++;
+    while (l->nidle > l->max_idle) {
+        if (l->idle_head == ec) {
+            pfw_evloop_close(l, ec);
+            return 0;
+        }
+        pfw_evloop_close(l, l->idle_head);
+    }
+    return 1;
 }
 
 
@@ -107,6 +244,7 @@ conn_get(pfw_evloop *l)
 void
 pfw_evloop_close(pfw_evloop *l, pfw_evconn *ec)
 {
+    idle_del(l, ec);
     ev_io_stop(l->loop, &ec->io);
     ev_timer_stop(l->loop, &ec->timer);
     ec->events = 0;
@@ -120,6 +258,7 @@ pfw_evloop_close(pfw_evloop *l, pfw_evconn *ec)
         ec->next->prev = ec->prev;
     }
     l->nconns--;
+    publish(l);
     if (l->nspare < SPARE_MAX) {
         ec->next = l->spare;
         ec->prev = NULL;
@@ -174,6 +313,7 @@ add_conn(pfw_evloop *l, int fd, size_t idx, struct sockaddr_storage *ss,
     }
     l->conns = ec;
     l->nconns++;
+    publish(l);
 }
 
 
@@ -193,12 +333,21 @@ accept_cb(struct ev_loop *loop, ev_io *w, int revents)
         return;
     }
     for (i = 0; i < ACCEPT_BURST && l->nconns < l->max_conns; i++) {
+        if (overloaded(l)) {
+            balance_pause(l);
+            return;
+        }
         len = sizeof(ss);
         fd = accept4(w->fd, (struct sockaddr *) &ss, &len,
                      SOCK_NONBLOCK | SOCK_CLOEXEC);
         if (fd == -1) {
             if (errno == EINTR || errno == ECONNABORTED) {
                 continue;
+            }
+            if (errno == EAGAIN) {
+                /* the backlog is empty */
+                l->forced = 0;
+                l->starved = 0;
             }
             if (errno != EAGAIN) {
                 /* EMFILE and friends: back off instead of spinning */
@@ -253,6 +402,8 @@ drain(pfw_evloop *l)
         l->draining = 1;
         pfw_server_drain(&l->srv);
         accept_stop(l);
+        ev_timer_stop(l->loop, &l->bal);
+        publish(l);
     }
     for (ec = l->conns; ec != NULL; ec = next) {
         next = ec->next;
@@ -299,7 +450,7 @@ pfw_evloop_after(pfw_evloop *l, pfw_evconn *ec, int r)
         return 1;
     }
     set_timer(l, ec, (double) l->srv.app->keepalive);
-    return 1;
+    return idle_add(l, ec);
 }
 
 
@@ -310,6 +461,7 @@ progress(pfw_evloop *l, pfw_evconn *ec, int eof)
     pfw_conn          *c = &ec->c;
     int                r;
 
+    idle_del(l, ec);
     if (ec->state == PFW_EVC_IDLE || ec->state == PFW_EVC_HEAD) {
         r = pfw_conn_parse(c, eof);
         if (r == PFW_AGAIN) {
@@ -361,6 +513,9 @@ read_in(pfw_evloop *l, pfw_evconn *ec)
         return;
     }
     n = pfw_conn_recv(&ec->c);
+    if (n >= 0) {
+        idle_del(l, ec);
+    }
     if (n > 0) {
         if (ec->state == PFW_EVC_IDLE) {
             ec->state = PFW_EVC_HEAD;
@@ -497,6 +652,7 @@ pfw_evloop_init(pfw_evloop *l, pf_worker *w, const pfw_app *app,
     ev_set_userdata(l->loop, l);
     l->max_conns = app->worker_connections > 0 ? app->worker_connections
                                                 : 1000;
+    l->max_idle = UINT_MAX;
     l->nacc = l->srv.nls;
     l->acc = calloc(l->nacc ? l->nacc : 1, sizeof(ev_io));
     if (l->acc == NULL) {
@@ -509,6 +665,17 @@ pfw_evloop_init(pfw_evloop *l, pf_worker *w, const pfw_app *app,
     }
     ev_init(&l->acc_pause, acc_pause_cb);
     l->acc_pause.data = l;
+    ev_init(&l->bal, bal_cb);
+    l->bal.data = l;
+    l->bal_fds = calloc(l->nacc ? l->nacc : 1, sizeof(struct pollfd));
+    if (l->bal_fds == NULL) {
+        pf_log(PF_LOG_ERROR, "out of memory");
+        return PF_EXIT_BOOT;
+    }
+    for (i = 0; i < l->nacc; i++) {
+        l->bal_fds[i].fd = l->srv.ls[i].fd;
+        l->bal_fds[i].events = POLLIN;
+    }
     ev_io_init(&l->ctl, ctl_cb, pf_worker_fd(w), EV_READ);
     l->ctl.data = l;
     ev_timer_init(&l->beat, beat_cb, 0.,
@@ -523,6 +690,7 @@ pfw_evloop_run(pfw_evloop *l)
 {
     ev_io_start(l->loop, &l->ctl);
     ev_timer_again(l->loop, &l->beat);
+    publish(l);
     accept_start(l);
     pf_worker_heartbeat(l->w);
     ev_run(l->loop, 0);
@@ -558,6 +726,8 @@ pfw_evloop_fini(pfw_evloop *l)
     l->nspare = 0;
     free(l->acc);
     l->acc = NULL;
+    free(l->bal_fds);
+    l->bal_fds = NULL;
     if (l->loop != NULL) {
         ev_loop_destroy(l->loop);
         l->loop = NULL;

@@ -10,6 +10,7 @@
 #include "internal.h"
 
 #include <ev.h>
+#include <poll.h>
 
 enum {                                   /* pfw_evconn.state */
     PFW_EVC_IDLE = 0,                    /* keep-alive: waiting for bytes */
@@ -30,6 +31,8 @@ struct pfw_evconn {
     int           state;
     int           events;                /* what io watches */
     unsigned      burst;                 /* pipelined requests this round */
+    pfw_evconn   *inext, *iprev;         /* idle keep-alive list */
+    int           idle;                  /* on that list */
     pfw_evconn   *qnext;                 /* gthread queues */
     int           job_result;            /* gthread: PFW_DONE / PFW_CLOSE */
 };
@@ -43,6 +46,11 @@ struct pfw_evloop {
     ev_io           *acc;
     size_t           nacc;
     ev_timer         acc_pause;          /* EMFILE back-off */
+    ev_timer         bal;                /* balance pause: look again */
+    struct pollfd   *bal_fds;            /* the listeners, to peek at */
+    long long        starved;            /* ms since a pending connection
+                                            was left to siblings, or 0 */
+    int              forced;             /* accept whatever waits */
     ev_io            ctl;                /* pf_worker_fd() */
     ev_timer         beat;
     pfw_evconn      *conns;              /* open connections */
@@ -50,6 +58,11 @@ struct pfw_evloop {
     unsigned         nspare;
     unsigned         nconns;
     unsigned         max_conns;
+    pfw_evconn      *idle_head;          /* idle keep-alive connections, */
+    pfw_evconn      *idle_tail;          /* oldest first */
+    unsigned         nidle;
+    unsigned         max_idle;           /* past it the oldest is closed;
+                                            UINT_MAX by default */
     int              accepting;
     int              draining;
     int              exiting;            /* PF_WORKER_EXIT: stop now */

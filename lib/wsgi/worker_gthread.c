@@ -195,6 +195,9 @@ gt_init(pf_worker *w, void *ud)
         return rc;
     }
     gt_l.dispatch = gt_dispatch;
+    /* gunicorn keeps at most worker_connections - threads idle */
+    gt_l.max_idle = gt_l.max_conns > app->threads
+                    ? gt_l.max_conns - app->threads : 0;
     pthread_mutex_init(&gt_p.mu, NULL);
     pthread_cond_init(&gt_p.cv, NULL);
     gt_p.interp = PyInterpreterState_Get();

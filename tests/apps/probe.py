@@ -40,7 +40,8 @@ check the server from the outside.  Routes (PATH_INFO):
   /keep            a kept reference to wsgi.input, read in a later request
   /barrier?n=N     waits (10 s at most) until N requests are inside it at
                    once: 200 "met" only when the server runs them together
-  /slowstream?s=S  one chunk now, another after S seconds
+  /slowstream?s=S  one chunk now, another after S seconds (&pid=1: the
+                   first chunk is "first:PID;")
   /upload          reads wsgi.input in 64 KiB pieces: {"len", "crc32",
                    "pid"} of the body (big uploads, flat memory)
   /nobody?s=CODE   status CODE with a body (dropped on HEAD/1xx/204/304);
@@ -340,11 +341,13 @@ def barrier(environ, start_response):
 
 
 def slowstream(environ, start_response):
-    secs = float(_qs(environ).get("s", "1"))
+    q = _qs(environ)
+    secs = float(q.get("s", "1"))
+    first = b"first:%d;" % os.getpid() if "pid" in q else b"first;"
     start_response("200 OK", [("Content-Type", "text/plain")])
 
     def body():
-        yield b"first;"
+        yield first
         time.sleep(secs)
         yield b"second"
     return body()

@@ -267,10 +267,13 @@ START_TEST(ev_slow_reader_partial_writes)
 END_TEST
 
 
-/* --worker-connections: at the cap, accept pauses until one closes. */
+/* --worker-connections: at the cap, accept pauses until one closes.  The
+ * two held connections have a request under way (a partial head), since
+ * gthread keeps at most worker_connections - threads idle ones. */
 START_TEST(ev_connection_cap)
 {
     static const char *const  k[] = { "ev", "gthread" };
+    static const char         part[] = "GET /one HTTP/1.1\r\nHo";
     tw_opts                   o;
     tw_conn                   b, c3;
     tw_resp                   r;
@@ -283,8 +286,10 @@ START_TEST(ev_connection_cap)
     ck_assert_int_ge(tw_connect(&b, S.addr), 0);
     ask_on(&C, &r, "GET /one HTTP/1.1\r\nHost: x\r\n\r\n");
     tw_resp_free(&r);
+    ck_assert_int_eq(tw_sends(&C, part), 0);
     ask_on(&b, &r, "GET /one HTTP/1.1\r\nHost: x\r\n\r\n");
     tw_resp_free(&r);
+    ck_assert_int_eq(tw_sends(&b, part), 0);
     ck_assert_int_ge(tw_connect(&c3, S.addr), 0);
     ck_assert_int_eq(tw_sends(&c3, "GET /one HTTP/1.1\r\nHost: x\r\n\r\n"),
                      0);
@@ -295,6 +300,10 @@ START_TEST(ev_connection_cap)
     ck_assert_str_eq(r.body, "just one item");
     tw_resp_free(&r);
     close(c3.fd);
+    /* and the first one finishes its request */
+    ask_on(&C, &r, "st: x\r\n\r\n");
+    ck_assert_str_eq(r.body, "just one item");
+    tw_resp_free(&r);
 }
 END_TEST
 

@@ -9,12 +9,14 @@ Suite *app_suite(void);
 Suite *request_suite(void);
 Suite *workers_suite(void);
 Suite *spool_suite(void);
+Suite *balance_suite(void);
 
 #define PFW_SUITES \
     interp_suite, \
     app_suite, \
     request_suite, \
     workers_suite, \
-    spool_suite
+    spool_suite, \
+    balance_suite
 
 #endif
