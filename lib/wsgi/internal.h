@@ -145,6 +145,7 @@ typedef struct pfw_conn {
     int             keep_alive;      /* final decision */
     int             error_close;     /* close once the queue drains */
     int             write_failed;    /* write() hit a dead socket: errno */
+    int             nobody_warned;   /* dropped body bytes were logged */
     char            cl[24];          /* Content-Length we add, as text */
     int64_t         known_len;       /* total body when known, else -1 */
     pfh_response    r;
@@ -253,6 +254,9 @@ const char *pfw_latin1_view(PyObject *s, size_t *len, const char *what);
 /* The response head is queued now (first body bytes or the end). */
 int        pfw_response_commit(pfw_conn *c);
 /* Queue body bytes with the response framing. */
+/* Body bytes the response may not carry (HEAD, 1xx, 204, 304) are
+ * dropped: a WARNING once per response, as gunicorn 26.1. */
+void       pfw_response_dropped(pfw_conn *c);
 int        pfw_response_body(pfw_conn *c, const char *p, size_t len,
                              PyObject *owner);
 

@@ -146,6 +146,9 @@ queue_file(pfw_conn *c, int fd, off_t off, size_t count)
         return -1;
     }
     if (c->r.no_body) {
+        if (count > 0) {
+            pfw_response_dropped(c);
+        }
         return 0;
     }
     if (c->r.has_length && count > c->r.content_length) {

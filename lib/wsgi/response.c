@@ -148,8 +148,35 @@ pfw_response_commit(pfw_conn *c)
         return -1;
     }
     c->committed = 1;
+    c->nobody_warned = 0;
     c->keep_alive = c->r.keep_alive;
     return 0;
+}
+
+
+void
+pfw_response_dropped(pfw_conn *c)
+{
+    PyObject    *m = NULL;
+    const char  *ms = NULL;
+
+    if (c->nobody_warned) {
+        return;
+    }
+    c->nobody_warned = 1;
+    if (c->environ != NULL) {
+        /* borrowed; the head's views may be gone by now */
+        m = PyDict_GetItemString(c->environ, "REQUEST_METHOD");
+    }
+    if (m != NULL && PyUnicode_Check(m)) {
+        ms = PyUnicode_AsUTF8(m);
+        if (ms == NULL) {
+            PyErr_Clear();
+        }
+    }
+    pf_log(PF_LOG_WARNING, "WSGI app sent body bytes on a no-body response "
+           "(method=%s status=%d); dropping per RFC 9110.",
+           ms != NULL ? ms : "-", c->r.status);
 }
 
 
@@ -161,6 +188,9 @@ pfw_response_body(pfw_conn *c, const char *p, size_t len, PyObject *owner)
     char               hdr[24];
     int                n;
 
+    if (c->r.no_body && len > 0) {
+        pfw_response_dropped(c);
+    }
     n = pfh_body_iov(&c->r, p, len, hdr, iov);
     if (n == 1) {
         return pfw_out_mem(c, iov[0].iov_base, iov[0].iov_len, owner);

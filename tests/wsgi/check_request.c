@@ -575,6 +575,66 @@ START_TEST(no_body_statuses)
 END_TEST
 
 
+static int
+count_of(const char *hay, const char *needle)
+{
+    int  n = 0;
+
+    while ((hay = strstr(hay, needle)) != NULL) {
+        n++;
+        hay++;
+    }
+    return n;
+}
+
+
+/* Body bytes on HEAD, 204 and 304 responses are dropped with one WARNING
+ * per response (gunicorn 26.1's wording), whichever way they came:
+ * iterable, write(), file_wrapper. */
+START_TEST(no_body_bytes_warned_once)
+{
+    static const char  head200[] = "[WARNING] WSGI app sent body bytes on a "
+        "no-body response (method=HEAD status=200); dropping per RFC 9110.";
+    static const char  get204[] = "[WARNING] WSGI app sent body bytes on a "
+        "no-body response (method=GET status=204); dropping per RFC 9110.";
+    static const char  get304[] = "[WARNING] WSGI app sent body bytes on a "
+        "no-body response (method=GET status=304); dropping per RFC 9110.";
+    tw_resp            r;
+    char              *log;
+
+    up_default();
+    ask(&r, "HEAD /nobody HTTP/1.1\r\nHost: x\r\n\r\n");
+    ck_assert_int_eq(r.status, 200);
+    tw_resp_free(&r);
+    ask(&r, "HEAD /nobody?via=write HTTP/1.1\r\nHost: x\r\n\r\n");
+    tw_resp_free(&r);
+    ask(&r, "HEAD /nobody?via=file HTTP/1.1\r\nHost: x\r\n\r\n");
+    tw_resp_free(&r);
+    ask(&r, "GET /nobody?s=204 HTTP/1.1\r\nHost: x\r\n\r\n");
+    ck_assert_int_eq(r.status, 204);
+    tw_resp_free(&r);
+    ask(&r, "GET /nobody?s=304&via=write HTTP/1.1\r\nHost: x\r\n\r\n");
+    ck_assert_int_eq(r.status, 304);
+    tw_resp_free(&r);
+    /* bodies where they belong, and HEAD without body bytes: no word */
+    ask(&r, "GET /nobody HTTP/1.1\r\nHost: x\r\n\r\n");
+    ck_assert_str_eq(r.body, "firstsecond");
+    tw_resp_free(&r);
+    ask(&r, "HEAD /empty HTTP/1.1\r\nHost: x\r\n\r\n");
+    tw_resp_free(&r);
+    ask(&r, "GET /one HTTP/1.1\r\nHost: x\r\n\r\n");
+    ck_assert_str_eq(r.body, "just one item");
+    tw_resp_free(&r);
+    log = tw_server_log(&S);
+    ck_assert_int_eq(count_of(log, head200), 3);
+    ck_assert_int_eq(count_of(log, get204), 1);
+    ck_assert_int_eq(count_of(log, get304), 1);
+    ck_assert_int_eq(count_of(log, "WSGI app sent body bytes"), 5);
+    free(log);
+}
+END_TEST
+
+
 /* exc_info before anything was sent: the new status and headers replace
  * the old ones entirely (PEP 3333; gunicorn would keep X-Old). */
 START_TEST(exc_info_replaces_before_headers_sent)
@@ -916,6 +976,7 @@ request_suite(void)
     tcase_add_test(tr, known_lengths_get_content_length);
     tcase_add_test(tr, head_order_and_server_fields);
     tcase_add_test(tr, no_body_statuses);
+    tcase_add_test(tr, no_body_bytes_warned_once);
     tcase_add_test(tr, exc_info_replaces_before_headers_sent);
     tcase_add_test(tr, exc_info_reraises_after_headers_sent);
     tcase_add_test(tr, second_start_response_without_exc_info_is_500);
