@@ -734,7 +734,8 @@ pfw_hooks_master_start(pf_arbiter *a)
         cfg = build_cfg();
     }
     server = cfg != NULL ? ns_call("Arbiter", "(Oi)", cfg,
-                                   (int) pf_arbiter_parent_pid(a))
+                                   a != NULL ? (int) pf_arbiter_parent_pid(a)
+                                             : 0)
                          : NULL;
     if (server == NULL) {
         pfw_log_exception(PF_LOG_ERROR, "Failed to set up the server hooks");
@@ -990,7 +991,8 @@ pfw_hooks_worker_start(pf_worker *w)
     worker = pending;
     pending = NULL;
     if (worker == NULL) {
-        worker = ns_call("Worker", "(OI)", server, pf_worker_age(w));
+        worker = ns_call("Worker", "(OI)", server,
+                         w != NULL ? pf_worker_age(w) : 0);
         if (worker == NULL) {
             pfw_log_exception(PF_LOG_ERROR, "Failed to set up the worker "
                               "hooks");

@@ -10,6 +10,8 @@ Suite *request_suite(void);
 Suite *workers_suite(void);
 Suite *spool_suite(void);
 Suite *balance_suite(void);
+Suite *proxy_suite(void);
+Suite *hooks_suite(void);
 
 #define PFW_SUITES \
     interp_suite, \
@@ -17,6 +19,8 @@ Suite *balance_suite(void);
     request_suite, \
     workers_suite, \
     spool_suite, \
-    balance_suite
+    balance_suite, \
+    proxy_suite, \
+    hooks_suite
 
 #endif
