@@ -467,13 +467,59 @@ port_string(unsigned port)
 }
 
 
+/* Textual address and port of an AF_INET/AF_INET6 sockaddr ("" and 0 for
+ * anything else: unix sockets). */
+static void
+addr_text(const struct sockaddr_storage *ss, char *ip, size_t len,
+          unsigned *port)
+{
+    const struct sockaddr_in   *s4 = (const void *) ss;
+    const struct sockaddr_in6  *s6 = (const void *) ss;
+
+    ip[0] = '\0';
+    *port = 0;
+    if (ss->ss_family == AF_INET) {
+        inet_ntop(AF_INET, &s4->sin_addr, ip, (socklen_t) len);
+        *port = ntohs(s4->sin_port);
+    } else if (ss->ss_family == AF_INET6) {
+        inet_ntop(AF_INET6, &s6->sin6_addr, ip, (socklen_t) len);
+        *port = ntohs(s6->sin6_port);
+    }
+}
+
+
+/* A PROXY LOCAL/UNSPEC header (the proxy's own health check) relays no
+ * client: the connection's real addresses stay, PROXY_ADDR/PROXY_PORT are
+ * the local end (gunicorn sets None and "None" here). */
+static int
+add_proxy_local(PyObject *env, pfw_conn *c)
+{
+    struct sockaddr_storage  ss;
+    socklen_t                len = sizeof(ss);
+    char                     ip[INET6_ADDRSTRLEN];
+    unsigned                 port;
+
+    memset(&ss, 0, sizeof(ss));
+    if (getsockname(c->fd, (struct sockaddr *) &ss, &len) == -1) {
+        ss.ss_family = AF_UNSPEC;
+    }
+    addr_text(&ss, ip, sizeof(ip), &port);
+    if (set_take(env, key[K_PROXY_ADDR], PyUnicode_FromString(ip)) < 0) {
+        return -1;
+    }
+    return set_take(env, key[K_PROXY_PORT],
+                    ss.ss_family == AF_INET || ss.ss_family == AF_INET6
+                    ? port_string(port) : latin1("", 0));
+}
+
+
+/* REMOTE_ADDR/REMOTE_PORT, or the client a PROXY header names (kept for
+ * every request of the connection), and PROXY_*. */
 static int
 add_remote(PyObject *env, pfw_conn *c)
 {
-    const struct sockaddr_in   *s4 = (const void *) &c->peer;
-    const struct sockaddr_in6  *s6 = (const void *) &c->peer;
-    char                        ip[INET6_ADDRSTRLEN];
-    unsigned                    port;
+    char      ip[INET6_ADDRSTRLEN];
+    unsigned  port;
 
     if (c->proxy.proto != NULL) {
         if (set_take(env, key[K_PROXY_PROTOCOL],
@@ -491,18 +537,12 @@ add_remote(PyObject *env, pfw_conn *c)
                    || set_take(env, key[K_PROXY_PORT],
                                port_string(c->proxy.dst_port)) < 0 ? -1 : 0;
         }
+        if (add_proxy_local(env, c) < 0) {
+            return -1;
+        }
     }
     if (c->py_addr == NULL) {
-        if (c->peer.ss_family == AF_INET) {
-            inet_ntop(AF_INET, &s4->sin_addr, ip, sizeof(ip));
-            port = ntohs(s4->sin_port);
-        } else if (c->peer.ss_family == AF_INET6) {
-            inet_ntop(AF_INET6, &s6->sin6_addr, ip, sizeof(ip));
-            port = ntohs(s6->sin6_port);
-        } else {
-            ip[0] = '\0';
-            port = 0;
-        }
+        addr_text(&c->peer, ip, sizeof(ip), &port);
         c->py_addr = PyUnicode_FromString(ip);
         if (c->py_addr == NULL) {
             return -1;
