@@ -10,6 +10,7 @@ Suite *request_suite(void);
 Suite *workers_suite(void);
 Suite *spool_suite(void);
 Suite *balance_suite(void);
+Suite *proxy_suite(void);
 Suite *hooks_suite(void);
 
 #define PFW_SUITES \
@@ -19,6 +20,7 @@ Suite *hooks_suite(void);
     workers_suite, \
     spool_suite, \
     balance_suite, \
+    proxy_suite, \
     hooks_suite
 
 #endif
