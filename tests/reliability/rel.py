@@ -88,8 +88,8 @@ def alive(pid):
     try:
         with open("/proc/%d/stat" % pid) as f:
             return f.read().rsplit(") ", 1)[1][0] != "Z"
-    except FileNotFoundError:
-        return False
+    except (OSError, IndexError):
+        return False            # reaped between the two looks
 
 
 def wait_until(pred, timeout=DEADLINE, step=0.01):
@@ -115,7 +115,7 @@ def children(pid):
         for tid in os.listdir("/proc/%d/task" % pid):
             with open("/proc/%d/task/%s/children" % (pid, tid)) as f:
                 kids += [int(x) for x in f.read().split()]
-    except (FileNotFoundError, ProcessLookupError):
+    except OSError:
         pass
     return sorted(k for k in kids if alive(k))
 
