@@ -600,6 +600,22 @@ timer_cb(struct ev_loop *loop, ev_timer *w, int revents)
 }
 
 
+/* SIGUSR1: the GIL is let go around it where the loop holds it (ev). */
+static void
+reopen(pfw_evloop *l)
+{
+    PyThreadState  *ts;
+
+    if (!l->holds_gil) {
+        pfw_log_reopen();
+        return;
+    }
+    ts = PyEval_SaveThread();
+    pfw_log_reopen();
+    PyEval_RestoreThread(ts);
+}
+
+
 static void
 ctl_cb(struct ev_loop *loop, ev_io *w, int revents)
 {
@@ -615,6 +631,9 @@ ctl_cb(struct ev_loop *loop, ev_io *w, int revents)
     }
     if (st & PF_WORKER_DRAIN) {
         drain(l);
+    }
+    if (st & PF_WORKER_REOPEN) {
+        reopen(l);
     }
 }
 

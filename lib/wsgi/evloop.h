@@ -66,6 +66,7 @@ struct pfw_evloop {
     int              accepting;
     int              draining;
     int              exiting;            /* PF_WORKER_EXIT: stop now */
+    int              holds_gil;          /* callbacks run with the GIL (ev) */
     /* A request with its body ready (state APP): run it, then report
      * with pfw_evloop_after().  Returns 0 when ec was closed (and may be
      * gone), 1 otherwise. */

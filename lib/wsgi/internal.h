@@ -302,6 +302,9 @@ void     pfw_hooks_worker_exit(pf_worker *w);     /* worker_int, _exit */
 int      pfw_hooks_pre_request(pfw_conn *c);      /* -1: it raised */
 void     pfw_hooks_post_request(pfw_conn *c);
 
+/* logreopen.c: SIGUSR1 reached this worker.  Main thread, GIL not held. */
+void     pfw_log_reopen(void);
+
 /* request.c */
 /* Run the app for the parsed request and start sending: PFW_DONE (the
  * response is out; c->keep_alive says what next), PFW_AGAIN (async: wait

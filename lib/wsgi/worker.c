@@ -188,6 +188,7 @@ sync_run(pf_worker *w, void *ud)
     pfw_server     *srv = &sync_srv;
     struct pollfd   p[64];
     size_t          i, n;
+    unsigned        st;
     int             r;
 
     (void) ud;
@@ -210,10 +211,14 @@ sync_run(pf_worker *w, void *ud)
         if (r <= 0) {
             continue;
         }
-        if (p[0].revents
-            && (pf_worker_poll(w) & (PF_WORKER_DRAIN | PF_WORKER_EXIT)))
-        {
+        st = p[0].revents ? pf_worker_poll(w) : 0;
+        if (st & (PF_WORKER_DRAIN | PF_WORKER_EXIT)) {
             return 0;
+        }
+        if (st & PF_WORKER_REOPEN) {
+            Py_BEGIN_ALLOW_THREADS
+            pfw_log_reopen();
+            Py_END_ALLOW_THREADS
         }
         for (i = 0; i < n; i++) {
             if (p[i + 1].revents & POLLIN) {

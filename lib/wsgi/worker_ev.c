@@ -48,6 +48,7 @@ ev_init_worker(pf_worker *w, void *ud)
     }
     ev_l.dispatch = ev_dispatch;
     ev_l.srv.spool = 1;              /* the loop runs the app: never wait */
+    ev_l.holds_gil = 1;
     ev_set_loop_release_cb(ev_l.loop, release_gil, acquire_gil);
     return 0;
 }

@@ -488,6 +488,32 @@ START_TEST(gil_released_while_idle)
 END_TEST
 
 
+/* SIGUSR1 to a worker reaches its reopen hook (the DEBUG line), twice,
+ * and the same worker serves on. */
+START_TEST(usr1_reaches_the_worker)
+{
+    tw_resp  r;
+    long     pid;
+    int      i;
+
+    up_kind(kinds[_i]);
+    ask_on(&C, &r, "GET /pid HTTP/1.1\r\nHost: x\r\n\r\n");
+    pid = pid_of(&r);
+    tw_resp_free(&r);
+    for (i = 1; i <= 2; i++) {
+        ck_assert_int_eq(kill((pid_t) pid, SIGUSR1), 0);
+        ck_assert_msg(tw_server_wait_log(&S, "[DEBUG] reopening log files",
+                                         i, 20000),
+                      "no reopen line after USR1 #%d", i);
+        reconnect();
+        ask_on(&C, &r, "GET /pid HTTP/1.1\r\nHost: x\r\n\r\n");
+        ck_assert_int_eq(pid_of(&r), pid);
+        tw_resp_free(&r);
+    }
+}
+END_TEST
+
+
 START_TEST(unsupported_kinds_are_refused)
 {
     static const char *const  bad[] = {
@@ -534,6 +560,7 @@ workers_suite(void)
     tcase_add_test(tk, gthread_requests_run_concurrently);
     tcase_add_test(tk, unsupported_kinds_are_refused);
     tcase_add_loop_test(tk, gil_released_while_idle, 0, 3);
+    tcase_add_loop_test(tk, usr1_reaches_the_worker, 0, 3);
     suite_add_tcase(s, tk);
 
     tcase_set_timeout(tl, 90);
