@@ -262,14 +262,15 @@ fail(conn *c, int o)
 
     may_retry = c->reused && !c->retry && c->got == 0
                 && (o == O_RESET || o == O_EOF);
-    conn_close(c);
     if (may_retry && !stop_flag) {
+        conn_close(c);
         retried++;
         start_request(c, start, 1);
         return;
     }
     record(c, o);
     c->busy = 0;
+    conn_close(c);
 }
 
 
