@@ -711,6 +711,8 @@ pfw_evloop_run(pfw_evloop *l)
     ev_timer_again(l->loop, &l->beat);
     publish(l);
     accept_start(l);
+    /* from here on siblings leave connections to this worker */
+    pf_log(PF_LOG_DEBUG, "Accepting connections, load published");
     pf_worker_heartbeat(l->w);
     ev_run(l->loop, 0);
     return l->exiting;

@@ -11,7 +11,11 @@ directory and talks to it with raw sockets, http.client or curl:
   * keep-alive and pipelining on ev and gthread;
   * boot errors (exit 3 with the traceback, exit 4 with gunicorn's
     message), an unsupported -k (exit 1), graceful stop with a request in
-    flight, --max-requests recycling, --preload, unix sockets.
+    flight, --max-requests recycling, --preload, unix sockets;
+  * worker behaviour: connections balanced over two ev/gthread workers,
+    uploads that never stall the ev worker, --proxy-protocol and
+    --proxy-allow-from, SIGUSR1 reaching each worker, the no-body
+    WARNING.
 
 Synchronisation is on sockets, pipes and process exits with deadlines;
 nothing sleeps to wait for the server.
@@ -30,6 +34,7 @@ import threading
 import time
 import unittest
 import urllib.parse
+import zlib
 
 HERE = os.path.dirname(os.path.abspath(__file__))
 APPS = os.path.join(os.path.dirname(HERE), "apps")
@@ -602,6 +607,139 @@ class BootTests(unittest.TestCase):
                              cwd=APPS, capture_output=True, timeout=DEADLINE)
         self.assertEqual(bad.returncode, 1)
         self.assertIn(b"Failed to find attribute 'nope'", bad.stderr)
+
+
+class WorkerTests(unittest.TestCase):
+    """What the worker kinds do beyond one request: balance, uploads,
+    PROXY headers, signals, log lines."""
+
+    def test_keepalive_connections_balanced(self):
+        """50 keep-alive connections opened at once over 2 workers: each
+        worker holds >= 35 % of them, in each of 5 runs."""
+        for kind in ("ev", "gthread"):
+            for run in range(5):
+                with self.subTest(kind=kind, run=run):
+                    self._balanced_run(kind)
+
+    def _balanced_run(self, kind):
+        srv = Server("-w", "2", "--threads", "4", "--keep-alive", "60",
+                     "--log-level", "debug", "probe:app", kind=kind)
+        try:
+            # both workers count in the balance before the clients come
+            rx = r"(?s)(\[DEBUG\] Accepting connections, load published.*){2}"
+            self.assertTrue(srv.wait_log(rx), srv.log())
+            socks = [srv.connect() for _ in range(50)]
+            for s in socks:
+                s.sendall(b"GET /pid HTTP/1.1\r\nHost: x\r\n\r\n")
+            count = {}
+            for s in socks:
+                st, h, body, _ = read_response(s)
+                pid = json.loads(body)["pid"]
+                count[pid] = count.get(pid, 0) + 1
+            for s in socks:
+                s.close()
+            self.assertLessEqual(len(count), 2)
+            shares = sorted(count.values()) + [0] * (2 - len(count))
+            self.assertGreaterEqual(min(shares), 18, shares)
+        finally:
+            self.assertEqual(srv.stop(), 0, srv.log())
+
+    def test_ev_upload_does_not_stall_the_worker(self):
+        """A client uploading 8 MiB piece by piece, another one answered
+        between every two pieces by the same single ev worker."""
+        srv = Server("-w", "1", "probe:app", kind="ev").ready()
+        try:
+            up, other = srv.connect(), srv.connect()
+            n, piece = 8 << 20, 1 << 16
+            up.sendall(b"POST /upload HTTP/1.1\r\nHost: x\r\n"
+                       b"Content-Length: %d\r\n\r\n" % n)
+            crc = 0
+            for i in range(n // piece):
+                data = bytes([(i * 7 + k) & 0xff for k in range(256)]) * 256
+                crc = zlib.crc32(data, crc)
+                up.sendall(data)
+                if i % 8 == 0:
+                    other.sendall(b"GET /one HTTP/1.1\r\nHost: x\r\n\r\n")
+                    st, h, body, _ = read_response(other)
+                    self.assertEqual(body, b"just one item")
+            st, h, body, _ = read_response(up)
+            got = json.loads(body)
+            self.assertEqual((got["len"], got["crc32"]), (n, crc))
+            up.close()
+            other.close()
+        finally:
+            self.assertEqual(srv.stop(), 0, srv.log())
+
+    def test_proxy_protocol_options(self):
+        line = b"PROXY TCP4 192.0.2.9 198.51.100.1 40000 8443\r\n"
+        for kind in KINDS:
+            with self.subTest(kind=kind):
+                srv = Server("--proxy-protocol", "v1", "--threads", "2",
+                             "probe:app", kind=kind).ready()
+                try:
+                    s = srv.connect()
+                    s.sendall(line + b"GET /env HTTP/1.1\r\nHost: x\r\n\r\n")
+                    st, h, body, rest = read_response(s)
+                    env = json.loads(body)
+                    self.assertEqual(
+                        (env["REMOTE_ADDR"], env["REMOTE_PORT"],
+                         env["PROXY_PROTOCOL"], env["PROXY_ADDR"],
+                         env["PROXY_PORT"]),
+                        ("192.0.2.9", "40000", "TCP4", "198.51.100.1",
+                         "8443"))
+                    if kind != "sync":
+                        s.sendall(b"GET /env HTTP/1.1\r\nHost: x\r\n\r\n")
+                        st, h, body, rest = read_response(s, rest)
+                        self.assertEqual(json.loads(body)["REMOTE_ADDR"],
+                                         "192.0.2.9")
+                    s.close()
+                finally:
+                    self.assertEqual(srv.stop(), 0, srv.log())
+                srv = Server("--proxy-protocol", "auto", "--proxy-allow-from",
+                             "10.1.2.3", "--threads", "2", "probe:app",
+                             kind=kind).ready()
+                try:
+                    s = srv.connect()
+                    s.sendall(line + b"GET /env HTTP/1.1\r\nHost: x\r\n\r\n")
+                    st, h, body, rest = read_response(s)
+                    self.assertEqual(st, 403)
+                    self.assertIn(b"Request forbidden", body)
+                    self.assertEqual(s.recv(10), b"")
+                    s.close()
+                finally:
+                    self.assertEqual(srv.stop(), 0, srv.log())
+
+    def test_usr1_reaches_each_worker(self):
+        for kind in KINDS:
+            with self.subTest(kind=kind):
+                srv = Server("--log-level", "debug", "--threads", "2",
+                             "probe:app", kind=kind).ready()
+                try:
+                    pid = json.loads(request(srv, "GET", "/pid")[2])["pid"]
+                    os.kill(pid, signal.SIGUSR1)
+                    self.assertTrue(srv.wait_log(
+                        r"\[%d\] \[DEBUG\] reopening log files" % pid),
+                        srv.log())
+                    again = json.loads(request(srv, "GET", "/pid")[2])
+                    self.assertEqual(again["pid"], pid)
+                finally:
+                    self.assertEqual(srv.stop(), 0, srv.log())
+
+    def test_no_body_warning(self):
+        srv = Server("probe:app", kind="ev").ready()
+        try:
+            c = srv.http()
+            c.request("HEAD", "/nobody")
+            r = c.getresponse()
+            r.read()
+            self.assertEqual(r.status, 200)
+            c.close()
+            self.assertTrue(srv.wait_log(
+                r"\[WARNING\] WSGI app sent body bytes on a no-body "
+                r"response \(method=HEAD status=200\); dropping per "
+                r"RFC 9110\."), srv.log())
+        finally:
+            self.assertEqual(srv.stop(), 0, srv.log())
 
 
 if __name__ == "__main__":
