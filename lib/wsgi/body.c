@@ -54,6 +54,8 @@ pfw_body_release(pfw_conn *c)
     }
     c->sleft = c->sfill = c->soff = 0;
     c->wpos = c->wlen = 0;
+    PyMem_RawFree(c->win);
+    c->win = NULL;
 }
 
 

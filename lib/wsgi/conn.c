@@ -15,6 +15,7 @@
 
 #define BUF_MIN       8192
 #define BUF_SLACK     4096
+#define BUF_KEEP      (256 * 1024)   /* larger buffers shrink when idle */
 #define LINGER_BYTES  65536
 #define LINGER_MS     1000
 
@@ -125,6 +126,26 @@ pfw_conn_reserve(pfw_conn *c, size_t more)
     }
     c->cap = cap;
     return 0;
+}
+
+
+void
+pfw_conn_shrink(pfw_conn *c)
+{
+    size_t  n = c->len - c->pos;
+    char   *b;
+
+    if (c->cap <= BUF_KEEP || n > BUF_MIN || c->head_live) {
+        return;
+    }
+    memmove(c->buf, c->buf + c->pos, n);
+    c->len = n;
+    c->pos = 0;
+    b = PyMem_RawRealloc(c->buf, BUF_MIN);
+    if (b != NULL) {
+        c->buf = b;
+        c->cap = BUF_MIN;
+    }
 }
 
 
@@ -275,6 +296,7 @@ pfw_conn_close(pfw_conn *c)
     }
     close(c->fd);
     c->fd = -1;
+    c->head_live = 0;
     c->len = c->pos = 0;
     c->bkind = PFH_BODY_NONE;
 }

@@ -259,6 +259,7 @@ pfw_evloop_close(pfw_evloop *l, pfw_evconn *ec)
     }
     l->nconns--;
     publish(l);
+    pfw_conn_shrink(&ec->c);
     if (l->nspare < SPARE_MAX) {
         ec->next = l->spare;
         ec->prev = NULL;
@@ -450,6 +451,7 @@ pfw_evloop_after(pfw_evloop *l, pfw_evconn *ec, int r)
         return 1;
     }
     set_timer(l, ec, (double) l->srv.app->keepalive);
+    pfw_conn_shrink(c);
     return idle_add(l, ec);
 }
 

@@ -198,6 +198,9 @@ int      pfw_conn_read_head(pfw_conn *c, int idle_ms);
 void     pfw_conn_serve(pfw_conn *c);
 /* Make room for more input; -1 with ENOMEM / E2BIG. */
 int      pfw_conn_reserve(pfw_conn *c, size_t more);
+/* Between requests: a buffer grown for a big head or body goes back to
+ * its usual size (unread pipelined bytes move to its front). */
+void     pfw_conn_shrink(pfw_conn *c);
 /* Queue a gunicorn error page; the connection closes after it. */
 void     pfw_conn_error(pfw_conn *c, int status, const char *mesg);
 

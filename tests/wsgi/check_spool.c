@@ -293,6 +293,42 @@ START_TEST(big_upload_keeps_rss_flat)
 END_TEST
 
 
+/* Bodies under the spool threshold stay in each connection's buffer while
+ * their request runs; after it the buffer shrinks back, so 24 idle
+ * keep-alive connections that each sent 1 MiB hold no 1 MiB buffers
+ * (a correctness bound, like the one above). */
+START_TEST(memory_bodies_do_not_stay_buffered)
+{
+    tw_conn   *c;
+    uint32_t   crc;
+    size_t     n = MIB - 4096;
+    long       pid, before, after;
+    int        i;
+
+    up_ev(30);
+    pid = worker_pid();
+    before = proc_kb(pid, "VmRSS:");
+    c = calloc(24, sizeof(*c));
+    ck_assert_ptr_nonnull(c);
+    for (i = 0; i < 24; i++) {
+        ck_assert_int_ge(tw_connect(&c[i], S.addr), 0);
+        upload_head(&c[i], n, 0);
+        crc = send_body(&c[i], n, n, 0, NULL);
+        check_upload(&c[i], n, crc);
+    }
+    after = proc_kb(pid, "VmRSS:");
+    ck_assert_int_eq(worker_pid(), pid);
+    for (i = 0; i < 24; i++) {
+        close(c[i].fd);
+    }
+    free(c);
+    ck_assert_msg(UNDER_ASAN || after - before < 8 * 1024,
+                  "worker RSS grew by %ld KiB with 24 idle connections",
+                  after - before);
+}
+END_TEST
+
+
 /* wsgi.input over a spooled body: every read style the probe has, on one
  * keep-alive connection, compared with the same body's lines. */
 START_TEST(spooled_body_reads_like_memory)
@@ -543,6 +579,7 @@ spool_suite(void)
     tcase_add_checked_fixture(t, NULL, down);
     tcase_add_loop_test(t, trickled_upload_does_not_stall_the_worker, 0, 2);
     tcase_add_loop_test(t, big_upload_keeps_rss_flat, 0, 2);
+    tcase_add_test(t, memory_bodies_do_not_stay_buffered);
     tcase_add_loop_test(t, spooled_body_reads_like_memory, 0, 2);
     tcase_add_loop_test(t, spooled_body_then_pipelined_request, 0, 2);
     tcase_add_test(t, body_after_head_moves_the_buffer);
