@@ -50,6 +50,8 @@ class Data:
     def __init__(self, path):
         self.runs = defaultdict(list)      # (server, app, mode) -> [row]
         self.starts = defaultdict(list)    # (server, app) -> [ms]
+        self.start_kv = defaultdict(list)  # (server, app) -> [row]
+        self.copy64k = NAN
         self.mem = defaultdict(dict)       # (server, app) -> {idle|after: row}
         self.balance = defaultdict(list)   # server -> [row]
         self.appcost = {}                  # module -> row
@@ -74,12 +76,15 @@ class Data:
             self.runs[(server, app, mode)].append(kv)
         elif typ == "start":
             self.starts[(server, app)].append(num(kv.get("ms")))
+            self.start_kv[(server, app)].append(kv)
         elif typ == "mem":
             self.mem[(server, app)][mode] = kv
         elif typ == "balance":
             self.balance[server].append(kv)
         elif typ == "appcost":
             self.appcost[app] = kv
+        elif typ == "copy64k":
+            self.copy64k = num(kv.get("us"))
         elif typ == "pystart":
             self.pystart.append(num(kv.get("ms")))
         elif typ == "info":
@@ -209,7 +214,7 @@ def render(hdr, rows, right=()):
 
 def memory(d):
     hdr = ("server", "app", "RSS idle MiB master+workers", "RSS after",
-           "PSS after (sum)", "start-up ms: median (runs)")
+           "PSS after", "start-up ms: median (runs)", "CPU ms")
     rows = []
     for s in d.ordered_servers():
         for app in APPS:
@@ -219,11 +224,13 @@ def memory(d):
             one = lambda m: "%.1f+%s" % (m["master"], "/".join(
                 "%.1f" % w for w in m["workers"]) or "0") if m else "-"
             st = d.starts.get((s, app), [])
+            kv = d.start_kv.get((s, app), [])
             rows.append((s, app, one(mi), one(ma),
                          fmt(ma["pss"]) if ma else "-",
                          "%s (%s)" % (fmt(med(st), "%.1f"),
-                                      ", ".join("%.0f" % x for x in st))))
-    return render(hdr, rows)
+                                      ", ".join("%.0f" % x for x in st)),
+                         fmt(med([num(k.get("cpu_ms")) for k in kv]))))
+    return render(hdr, rows, right={4, 6})
 
 
 def ratio(a, b):
@@ -361,10 +368,11 @@ def targets(d):
     ch, cnh = cpu("pfw-ev", "hello", "get-ka"), cpu("nginx", "hello",
                                                     "get-ka")
     if ok(ce) and ok(cn) and ok(ch) and ok(cnh):
-        t.add("INFO", name, "body cost over nginx (which reads and discards "
-              "it): pfw-ev (echo − hello) %.1f µs vs nginx %.1f µs; "
-              "copies are checked in code/profile, not by this timing"
-              % (ce - ch, cn - cnh))
+        t.add("INFO", name, "per-request cost of the body (echo − hello): "
+              "pfw-ev %.1f µs, nginx (reads and discards it) %.1f µs; one "
+              "64 KiB copy into bytes costs %s µs here.  A timing cannot "
+              "count copies: check the code path or a profile"
+              % (ce - ch, cn - cnh, fmt(d.copy64k, "%.2f")))
     else:
         t.na(name, "%s; needs echo and hello rows of pfw-ev and nginx; "
              "copies are checked in code/profile, not by this timing"
@@ -452,7 +460,11 @@ def header(d):
         "peers: %s; %s; uwsgi %s; %s; %s" % (
             i.get("python"), i.get("gunicorn"), i.get("uwsgi"),
             i.get("nginx"), i.get("wrk")),
-        "prefork-wsgi: %s" % i.get("pfw"),
+        "prefork-wsgi: %s%s" % (i.get("pfw"), "" if "pfw_sha256" not in i
+                                 else " (sha256 %s…, built %s, git %s; a "
+                                 "copy of it ran)" % (
+                                     i["pfw_sha256"], i.get("pfw_mtime"),
+                                     i.get("git_head"))),
         "method: wrk -t1 -c%s -d%ss --latency, %s repeat(s) per load after a "
         "warm-up; %s workers per server" % (
             i.get("conns"), i.get("duration_s"), i.get("repeats"),
@@ -480,7 +492,7 @@ def legend():
         "kept the\n"
         "connections alive (probed: 2 requests on 1 connection), else close; "
         "RSS after the\n"
-        "loads; start = exec to first 200, median of 3.\n"
+        "loads; start = exec to first 200 (wall), median of the start-ups.\n"
         "UNFAIR = mean latency under half of conns/rate: some connections "
         "were starved.")
 
@@ -496,8 +508,9 @@ def main(argv):
     print()
     print(legend())
     print()
-    print("Memory and start-up (RSS from /proc/PID/status VmRSS; idle = "
-          "before any load)")
+    print("Memory and start-up (VmRSS of each process; idle = before any "
+          "load; start-up: wall ms\nfrom exec to the first 200, and the CPU "
+          "ms the server's live threads had used by then)")
     print(memory(d))
     print()
     print("Connection balance (hello, %s keep-alive connections; "
@@ -506,6 +519,8 @@ def main(argv):
     print(balance(d))
     print()
     extra = []
+    if ok(d.copy64k):
+        extra.append("one 64 KiB copy into bytes: %.2f µs" % d.copy64k)
     if d.pystart:
         extra.append("python3 -c pass: %.1f ms (median of %d)"
                      % (med(d.pystart), len(d.pystart)))

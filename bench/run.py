@@ -19,6 +19,7 @@ here is stopped by PID (then by its own process group) before exit.
 """
 import argparse
 import atexit
+import hashlib
 import os
 import re
 import shutil
@@ -135,6 +136,25 @@ def active_opens():
     lines = [l.split() for l in read("/proc/net/snmp").splitlines()
              if l.startswith("Tcp:")]
     return int(lines[1][lines[0].index("ActiveOpens")])
+
+
+def tree_sched_ns(root):
+    """CPU ns of every live thread of root's tree (/proc/PID/task/*/schedstat).
+
+    Nanosecond-exact, unlike the 10 ms ticks of /proc/PID/stat, so start-up
+    CPU can be read; threads and children that already exited are not in it.
+    """
+    total = 0
+    for pid in tree(root):
+        try:
+            tids = os.listdir("/proc/%d/task" % pid)
+        except OSError:
+            continue
+        for tid in tids:
+            s = read("/proc/%d/task/%s/schedstat" % (pid, tid))
+            if s:
+                total += int(s.split()[0])
+    return total
 
 
 def status_kb(pid, key):
@@ -416,6 +436,21 @@ def wait_first_200(p, t0, port, path, timeout):
     return None
 
 
+def timed_start(cmd, logpath, port, path, timeout):
+    """Start, wait for the first 200: (Popen, wall ms or None, figures).
+
+    Besides the wall time, which other load on the shared machine stretches,
+    it keeps the CPU the server's live threads had used by then (schedstat,
+    ns), which that load hardly changes.  (The machine's busy ticks are too
+    coarse, 10 ms, to say how loaded it was over a window this short.)
+    """
+    p, t0 = start(cmd, logpath)
+    ms = wait_first_200(p, t0, port, path, timeout)
+    if ms is None:
+        return p, None, {}
+    return p, ms, {"cpu_ms": "%.1f" % (tree_sched_ns(p.pid) / 1e6)}
+
+
 def wait_port_free(port, timeout=5.0):
     deadline = time.monotonic() + timeout
     while time.monotonic() < deadline:
@@ -572,8 +607,8 @@ def bench_server_app(cfg, rows, srv, app, loads, logdir):
     rows.add("cmd", srv.name, app, cmd=" ".join(cmd))
     p = None
     for i in range(1, cfg.startup_runs + 1):
-        p, t0 = start(cmd, logpath)
-        ms = wait_first_200(p, t0, srv.port, path, cfg.startup_timeout)
+        p, ms, extra = timed_start(cmd, logpath, srv.port, path,
+                                   cfg.startup_timeout)
         if ms is None:
             tail = (read(logpath) or "").strip().splitlines()[-3:]
             stop(p)
@@ -582,7 +617,7 @@ def bench_server_app(cfg, rows, srv, app, loads, logdir):
                      % (cfg.startup_timeout, " | ".join(tail)[:300]))
             log("%s/%s: no 200 (log %s)" % (srv.name, app, logpath))
             return
-        rows.add("start", srv.name, app, "-", i, ms="%.1f" % ms)
+        rows.add("start", srv.name, app, "-", i, ms="%.1f" % ms, **extra)
         if i < cfg.startup_runs:
             stop(p)
             wait_port_free(srv.port)
@@ -662,13 +697,15 @@ def python_start(cfg, rows):
 def app_costs(cfg, rows, apps):
     try:
         out = subprocess.run(
-            [PY, os.path.join(HERE, "appcost.py"), "-t", str(cfg.appcost_s)]
-            + apps, env=server_env(), cwd=APPDIR, capture_output=True,
+            [PY, os.path.join(HERE, "appcost.py"), "--copy", "-t",
+             str(cfg.appcost_s)] + apps, env=server_env(), cwd=APPDIR, capture_output=True,
             text=True, timeout=120)
     except subprocess.TimeoutExpired:
         rows.add("fail", "appcost", reason="timed out")
         return
     for line in out.stdout.splitlines():
+        if line.startswith("COPY64K "):
+            rows.add("copy64k", "direct", us=line.split("=", 1)[1])
         if line.startswith("APPCOST "):
             kv = dict(x.split("=", 1) for x in line.split()[1:])
             rows.add("appcost", "direct", kv.pop("module"), **kv)
@@ -695,12 +732,32 @@ def machine_info(cfg, rows):
              quick=int(cfg.quick), duration_s=cfg.duration,
              repeats=cfg.repeats, conns=cfg.conns, workers=cfg.workers,
              balance_runs=cfg.balance_runs,
-             pfw=cfg.pfw if cfg.have_pfw else "not built")
+             pfw=os.path.relpath(cfg.pfw_src, TOP) if cfg.have_pfw
+             else "not built")
     rows.add("info", python=version([PY, "--version"]),
              gunicorn=version(["/usr/bin/gunicorn", "--version"]),
              uwsgi=version(["/usr/bin/uwsgi", "--version"]),
              nginx=version(["/usr/sbin/nginx", "-v"]),
              wrk=version(["/usr/bin/wrk", "-v"]).split(" Copyright")[0])
+
+
+def pin_pfw(cfg, rows):
+    """Run a copy of the binary, so a rebuild during the run changes nothing.
+
+    Other work may rebuild build/prefork-wsgi while the bench runs (it
+    takes minutes); every pfw row must come from the same build.
+    """
+    with open(cfg.pfw, "rb") as fh:
+        digest = hashlib.sha256(fh.read()).hexdigest()[:16]
+    pinned = os.path.join(cfg.out, "prefork-wsgi.under-test")
+    shutil.copy2(cfg.pfw, pinned)
+    head = subprocess.run(["git", "-C", TOP, "log", "-1", "--format=%h %cI"],
+                          capture_output=True, text=True, timeout=10)
+    rows.add("info", pfw_sha256=digest,
+             pfw_mtime=time.strftime("%Y-%m-%d %H:%M:%S",
+                                     time.localtime(os.stat(cfg.pfw).st_mtime)),
+             git_head=head.stdout.strip() or "?")
+    cfg.pfw = pinned
 
 
 def meminfo_kb():
@@ -742,6 +799,7 @@ class Config:
         self.workers = a.workers
         self.port_base = a.port_base
         self.pfw = os.path.abspath(a.pfw)
+        self.pfw_src = self.pfw
         self.have_pfw = os.access(self.pfw, os.X_OK)
         self.out = a.out
         self.max_s = a.max_seconds or (300 if q else 7200)
@@ -814,18 +872,20 @@ def main(argv):
     os.makedirs(logdir, exist_ok=True)
     tsv = os.path.join(cfg.out, "bench-%s.tsv" % stamp)
     rows = Rows(tsv)
+    t_start = time.monotonic()
 
     atexit.register(reap_all)
     signal.signal(signal.SIGTERM, on_signal)
     signal.signal(signal.SIGINT, on_signal)
     signal.signal(signal.SIGHUP, on_signal)
 
+    if cfg.have_pfw:
+        pin_pfw(cfg, rows)
     servers = [s for s in make_servers(cfg) if cfg.want(s)]
     if not cfg.have_pfw:
         servers = [s for s in servers if not s.pfw_kind]
         print("prefork-wsgi not built yet: peers only (%s is missing)"
               % os.path.relpath(cfg.pfw, TOP), flush=True)
-    t_start = time.monotonic()
     machine_info(cfg, rows)
     python_start(cfg, rows)
     app_costs(cfg, rows, [x for x in cfg.apps if x != "big16k"] if not
