@@ -85,10 +85,28 @@ PF_API void        pf_arbiter_halt(pf_arbiter *a, int status,
 
 /* The listening fds (owned by the arbiter). */
 PF_API const int  *pf_arbiter_listeners(const pf_arbiter *a, size_t *n);
+
+/* Make the listeners exactly addrs[0..n-1] (gunicorn's HUP with changed
+ * binds): sockets already bound to one of them are kept, missing ones are
+ * bound (with the bind retries), the rest are closed (their unix socket
+ * files removed as at exit).  Workers forked from now on get the new set;
+ * running ones keep theirs until they exit.  0, or -1 with errno and
+ * nothing changed. */
+PF_API int         pf_arbiter_rebind(pf_arbiter *a, const char *const *addrs,
+                                     size_t n);
+
+/* New heartbeat and graceful timeouts (s).  Each worker is judged by the
+ * timeout it was forked with, so a running worker is never killed for
+ * beating at its old pace; a graceful stop already under way keeps its
+ * deadline. */
+PF_API void        pf_arbiter_set_timeouts(pf_arbiter *a, unsigned timeout,
+                                           unsigned graceful_timeout);
 /* The master's pid, and the old master's pid when this one is a USR2 child
  * that has not been promoted yet (0 otherwise). */
 PF_API pid_t       pf_arbiter_pid(const pf_arbiter *a);
 PF_API pid_t       pf_arbiter_parent_pid(const pf_arbiter *a);
+/* The pid of the USR2 child (the new master) while it lives, else 0. */
+PF_API pid_t       pf_arbiter_reexec_pid(const pf_arbiter *a);
 
 /* Wake the master loop.  Async-signal-safe. */
 PF_API void        pf_arbiter_wakeup(void);

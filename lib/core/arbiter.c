@@ -460,6 +460,111 @@ pf_arbiter_parent_pid(const pf_arbiter *a)
 }
 
 
+pid_t
+pf_arbiter_reexec_pid(const pf_arbiter *a)
+{
+    return a->reexec_pid;
+}
+
+
+void
+pf_arbiter_set_timeouts(pf_arbiter *a, unsigned timeout,
+                        unsigned graceful_timeout)
+{
+    a->cfg.timeout = timeout;
+    a->cfg.graceful_timeout = graceful_timeout;
+}
+
+
+/* Index of the listener bound to addr, or -1. */
+static int
+find_listener(pf_arbiter *a, const char *addr)
+{
+    size_t  i;
+
+    for (i = 0; i < a->nls; i++) {
+        if (pf_listen_matches(a->ls[i].fd, addr) == 1) {
+            return (int) i;
+        }
+    }
+    return -1;
+}
+
+
+static void
+drop_listener(pf_arbiter *a, pf__listener *l)
+{
+    int  keep = a->reexec_pid != 0 || a->master_pid != 0;
+
+    if (l->unlink_path != NULL && l->unlink_path[0] != '@' && !keep
+        && !l->from_systemd)
+    {
+        unlink(l->unlink_path);
+    }
+    close(l->fd);
+    free(l->unlink_path);
+}
+
+
+int
+pf_arbiter_rebind(pf_arbiter *a, const char *const *addrs, size_t n)
+{
+    pf__listener  old[PF__MAX_LISTENERS], keep[PF__MAX_LISTENERS];
+    unsigned char kept[PF__MAX_LISTENERS];
+    size_t        nold = a->nls, nkeep = 0, i;
+    int           j, e;
+
+    if (n == 0 || n > PF__MAX_LISTENERS) {
+        errno = EINVAL;
+        return -1;
+    }
+    memcpy(old, a->ls, sizeof(old[0]) * nold);
+    memset(kept, 0, sizeof(kept));
+    /* Build the new set in a->ls: kept sockets first, in addrs' order. */
+    for (i = 0; i < n; i++) {
+        j = find_listener(a, addrs[i]);
+        if (j >= 0 && !kept[j]) {
+            kept[j] = 1;
+            keep[nkeep++] = old[j];
+        }
+    }
+    a->nls = 0;
+    for (i = 0; i < nkeep; i++) {
+        a->ls[a->nls] = keep[i];
+        a->lsfd[a->nls++] = keep[i].fd;
+    }
+    for (i = 0; i < n; i++) {
+        size_t  have = a->nls, k;
+        int     found = 0;
+
+        for (k = 0; k < have; k++) {
+            found |= pf_listen_matches(a->ls[k].fd, addrs[i]) == 1;
+        }
+        if (!found && pf_arbiter_listen(a, addrs[i]) == -1) {
+            e = errno;
+            /* Undo: close what was bound here, restore the old set. */
+            for (k = nkeep; k < a->nls; k++) {
+                drop_listener(a, &a->ls[k]);
+            }
+            memcpy(a->ls, old, sizeof(old[0]) * nold);
+            for (k = 0; k < nold; k++) {
+                a->lsfd[k] = old[k].fd;
+            }
+            a->nls = nold;
+            errno = e;
+            return -1;
+        }
+    }
+    for (i = 0; i < nold; i++) {
+        if (!kept[i]) {
+            drop_listener(a, &old[i]);
+        }
+    }
+    pf__log_listening(a);
+    return 0;
+}
+
+
 void
 pf_arbiter_stop(pf_arbiter *a, int graceful)
 {

@@ -48,6 +48,7 @@ typedef struct pf__kid {
     int          hb;                 /* heartbeat index */
     unsigned     age;
     unsigned     gen;
+    unsigned     timeout;            /* s, the arbiter's when it forked */
     long long    spawned_ms;
     long long    abort_ms;           /* when SIGABRT was sent */
     unsigned     booted:1;
@@ -135,6 +136,9 @@ struct pf_worker {
 
 /* arbiter.c */
 void        pf__close_listeners(pf_arbiter *a);
+
+/* loop.c */
+void        pf__log_listening(pf_arbiter *a);
 
 /* clock.c */
 long long   pf__now_ms(void);

@@ -129,8 +129,8 @@ settle_inherited(pf_arbiter *a)
 }
 
 
-static void
-log_listening(pf_arbiter *a)
+void
+pf__log_listening(pf_arbiter *a)
 {
     char    line[2048], name[512];
     size_t  i, off = 0;
@@ -146,9 +146,7 @@ log_listening(pf_arbiter *a)
                                      ? "://" : "",
                                  name);
     }
-    pf_log(PF_LOG_INFO, "Listening at: %s (%d)", line, (int) a->pid);
-    pf_log(PF_LOG_INFO, "Using worker: %s",
-           a->ops->name ? a->ops->name : "custom");
+    pf_log(PF_LOG_INFO, "Listening at: %s (%d)", line, (int) getpid());
 }
 
 
@@ -179,7 +177,9 @@ start(pf_arbiter *a)
         pf_log(PF_LOG_ERROR, "No listening socket: nothing to serve");
         return -1;
     }
-    log_listening(a);
+    pf__log_listening(a);
+    pf_log(PF_LOG_INFO, "Using worker: %s",
+           a->ops->name ? a->ops->name : "custom");
     if (a->ops->master_init) {
         int st = a->ops->master_init(a, a->ud);
 
@@ -537,13 +537,12 @@ murder_lazy_workers(pf_arbiter *a, long long now)
     pf__beat  *b;
     size_t     i;
 
-    if (a->cfg.timeout == 0) {
-        return;
-    }
     /* The loop runs every second; a longer gap means the master (or the
      * whole machine) was stopped, and beats are stale through no fault of
      * the workers.  Judge them again from now. */
-    if (now - a->last_pass_ms > (long long) a->cfg.timeout * 1000 + PASS_MS) {
+    if (a->cfg.timeout != 0
+        && now - a->last_pass_ms > (long long) a->cfg.timeout * 1000 + PASS_MS)
+    {
         pf_log(PF_LOG_WARNING, "master was suspended for %lld ms; not timing"
                " out workers for that time", now - a->last_pass_ms);
         a->grace_since_ms = now;
@@ -566,7 +565,7 @@ murder_lazy_workers(pf_arbiter *a, long long now)
         b = pf__heart_slot(&a->heart, k->hb);
         if (pf__heart_late(atomic_load_explicit(&b->beat_ms,
                                                 memory_order_relaxed),
-                           a->grace_since_ms, now, a->cfg.timeout))
+                           a->grace_since_ms, now, k->timeout))
         {
             pf_log(PF_LOG_CRITICAL, "WORKER TIMEOUT (pid:%d)", (int) k->pid);
             kill(k->pid, SIGABRT);

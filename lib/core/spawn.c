@@ -178,6 +178,7 @@ pf__spawn(pf_arbiter *a, int slot)
     k->hb = hb;
     k->age = a->age;
     k->gen = a->gen;
+    k->timeout = a->cfg.timeout;
     k->spawned_ms = pf__now_ms();
     a->nkids++;
     return 0;

@@ -483,6 +483,93 @@ START_TEST(load_balance_survives_a_failed_reload)
 END_TEST
 
 
+/* HUP with changed binds (gunicorn re-binds): the new generation serves
+ * on the new address, the old socket file goes once nobody holds it. */
+START_TEST(rebind_on_hup)
+{
+    th_opts  o;
+    th_rec   r;
+    char     naddr[400], line[450];
+    int      old[2], fd;
+
+    th_opts_init(&o);
+    snprintf(naddr, sizeof(naddr), "unix:/tmp/pf-rebind-%d.sock", (int) getpid());
+    o.rebind_to = naddr;
+    start(&o);
+    expect_n('B', 2, old);
+    th_forget(&m);
+    kill(m.pid, SIGHUP);
+    ck_assert_int_eq(th_expect(&m, 'H', &r, T), 0);
+    ck_assert_int_eq(r.status, 0);
+    snprintf(line, sizeof(line), "Listening at: %s (", naddr);
+    ck_assert_int_eq(th_expect_log(&m, line, T), 0);
+    expect_n('D', 2, NULL);                /* the old generation retired */
+    ck_assert_int_eq(access(m.addr + 5, F_OK), -1);    /* old file gone */
+    fd = th_connect(naddr);
+    ck_assert_int_ge(fd, 0);
+    close(fd);
+    stop_ok();
+    ck_assert_int_eq(access(naddr + 5, F_OK), -1);     /* unlinked at exit */
+}
+END_TEST
+
+
+/* A rebind that cannot bind changes nothing. */
+START_TEST(failed_rebind_changes_nothing)
+{
+    th_opts  o;
+    th_rec   r;
+    int      old[2], who;
+
+    th_opts_init(&o);
+    o.rebind_to = "unix:/nonexistent-pf-dir/x.sock";
+    start(&o);
+    expect_n('B', 2, old);
+    th_forget(&m);
+    kill(m.pid, SIGHUP);
+    ck_assert_int_eq(th_expect(&m, 'H', &r, T), 0);
+    ck_assert_int_eq(r.status, -1);
+    expect_n('B', 2, NULL);                /* the reload itself went on */
+    who = th_ask_pid(&m);                  /* on the old address */
+    ck_assert_int_gt(who, 0);
+    ck_assert_int_eq(access(m.addr + 5, F_OK), 0);
+    stop_ok();
+}
+END_TEST
+
+
+/* Timeouts changed at run time apply to workers forked afterwards; a
+ * running worker is judged by the timeout it was forked with. */
+START_TEST(new_timeouts_apply_to_new_workers)
+{
+    th_opts  o;
+    th_rec   r;
+    char     line[64];
+    int      first[1];
+
+    th_opts_init(&o);
+    o.workers = 1;
+    o.timeout = 30;
+    o.behave = TW_HANG;
+    o.usr2_timeout = 1;
+    start(&o);
+    expect_n('B', 1, first);
+    kill(m.pid, SIGUSR2);
+    ck_assert_int_eq(th_expect(&m, 'T', NULL, T), 0);
+    th_forget(&m);
+    kill(m.pid, SIGTTIN);
+    ck_assert_int_eq(th_expect(&m, 'B', &r, T), 0);    /* timeout 1 */
+    ck_assert_int_eq(th_expect(&m, 'X', &r, T), 0);
+    ck_assert_int_ne(r.pid, first[0]);     /* the new one timed out... */
+    ck_assert_uint_eq(r.flags & 2, 2);
+    snprintf(line, sizeof(line), "WORKER TIMEOUT (pid:%d)", r.pid);
+    ck_assert_int_eq(th_expect_log(&m, line, T), 0);
+    ck_assert_int_eq(kill(first[0], 0), 0);    /* ...the first one did not */
+    stop_ok();
+}
+END_TEST
+
+
 START_TEST(crash_after_boot_respawns_with_backoff)
 {
     th_opts  o;
@@ -790,6 +877,8 @@ arbiter_suite(void)
     tcase_add_test(tc, failed_reload_rolls_back_whole_generation);
     tcase_add_test(tc, overlapping_reloads_roll_back_to_one_generation);
     tcase_add_test(tc, load_balance_survives_a_failed_reload);
+    tcase_add_test(tc, rebind_on_hup);
+    tcase_add_test(tc, failed_rebind_changes_nothing);
     tcase_add_test(tc, crash_after_boot_respawns_with_backoff);
     tcase_add_test(tc, workers_follow_a_dead_master);
     tcase_add_test(tc, pidfile_written_and_removed);
@@ -801,6 +890,7 @@ arbiter_suite(void)
     tcase_add_test(hb, silent_worker_gets_sigabrt);
     tcase_add_test(hb, sigabrt_then_sigkill);
     tcase_add_test(hb, timeout_zero_disables_the_check);
+    tcase_add_test(hb, new_timeouts_apply_to_new_workers);
     tcase_add_test(hb, suspended_master_spares_healthy_workers);
     tcase_set_timeout(hb, 30);
     suite_add_tcase(s, hb);

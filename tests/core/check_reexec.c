@@ -81,6 +81,11 @@ START_TEST(usr2_upgrade_then_promotion)
     ck_assert_int_eq(pf_pidfile_read(pidfile), m1);
     ck_assert(inode_of(sock) == ino);      /* inherited, not bound again */
 
+    th_forget(&m);
+    kill(m1, SIGTTIN);                     /* reports pf_arbiter_reexec_pid */
+    ck_assert_int_eq(th_expect(&m, 'P', &r, T), 0);
+    ck_assert_int_eq(r.pid, m1);
+    ck_assert_int_eq(r.status, m2);
     kill(m1, SIGUSR2);
     ck_assert_int_eq(th_expect_log(&m, "USR2 signal ignored. Child exists.", T), 0);
     kill(m2, SIGUSR2);

@@ -191,6 +191,28 @@ tw_worker_exit(pf_arbiter *a, const pf_worker_exit *st, void *ud)
 }
 
 
+static int
+tw_on_signal(pf_arbiter *a, int signo, void *ud)
+{
+    const char  *addrs[1];
+
+    (void) ud;
+    if (signo == SIGHUP && ctx.o.rebind_to != NULL) {
+        addrs[0] = ctx.o.rebind_to;
+        report('H', 0, pf_arbiter_rebind(a, addrs, 1), 0, 0);
+    }
+    if (signo == SIGUSR2 && ctx.o.usr2_timeout > 0) {
+        pf_arbiter_set_timeouts(a, (unsigned) ctx.o.usr2_timeout, 5);
+        report('T', 0, 0, 0, 0);
+        return 1;
+    }
+    if (signo == SIGTTIN && ctx.o.argv != NULL) {       /* USR2 tests */
+        report('P', 0, (int) pf_arbiter_reexec_pid(a), 0, 0);
+    }
+    return 0;
+}
+
+
 static void
 tw_master_exit(pf_arbiter *a, void *ud)
 {
@@ -203,6 +225,7 @@ static const pf_worker_ops tw_ops = {
     .version = PF_WORKER_OPS_VERSION,
     .name = "test",
     .master_init = tw_master_init,
+    .on_signal = tw_on_signal,
     .pre_fork = tw_pre_fork,
     .worker_exit = tw_worker_exit,
     .master_exit = tw_master_exit,

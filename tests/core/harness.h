@@ -25,7 +25,7 @@ enum {                          /* what test workers do */
 typedef struct th_rec {
     char      kind;   /* I init, B booted/run, X reaped, D drain, Q exit,
                          R reopen, A accepted, M master_init, E master_exit,
-                         S on_signal, P post_fork */
+                         H rebind result, P reexec pid (on TTIN) */
     int       slot;
     int       pid;
     int       status;
@@ -50,6 +50,10 @@ typedef struct th_opts {
     int          fail_slot;    /* TW_BOOT_FAIL only in this slot (-1: all) */
     int          gated;        /* the failing init first waits for a byte
                                   on th_master.gate (th_open_gate) */
+    const char  *rebind_to;    /* on HUP: pf_arbiter_rebind() to this
+                                  address first ('H' record: its result) */
+    int          usr2_timeout; /* > 0: USR2 sets timeouts to this instead
+                                  of re-executing */
     const char  *env_prefix;
 } th_opts;
 
