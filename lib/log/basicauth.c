@@ -78,7 +78,7 @@ pfw__hdr_value(const pfw_hdr *h, size_t n, const char *name, size_t nlen,
 }
 
 
-/* ---- the u atom ------------------------------------------------------------ */
+/* ---- the u atom -------------------------------------------------------- */
 
 typedef struct {
     int             phase;      /* 0 "basic", 1 up to ' ', 2 base64 */

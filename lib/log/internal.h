@@ -15,8 +15,9 @@
 
 /* stamp.c: cached per thread and per second. */
 #define PFW__STAMP_MAX  40
-size_t  pfw__stamp_error(time_t t, char *buf);   /* [2026-11-22 14:09:55 +0000] */
-size_t  pfw__stamp_access(time_t t, char *buf);  /* [22/Nov/2026:14:09:59 +0000] */
+/* "[2026-11-22 14:09:55 +0000]" and "[22/Nov/2026:14:09:59 +0000]" */
+size_t  pfw__stamp_error(time_t t, char *buf);
+size_t  pfw__stamp_access(time_t t, char *buf);
 
 /* util.c */
 void    pfw__errf(char *err, size_t errlen, const char *fmt, ...)

@@ -204,7 +204,7 @@ size_t pfw_errlog_prefix(char *buf, size_t cap, time_t t, pid_t pid,
     int level);
 
 
-/* ---- access log: the record ---------------------------------------------- */
+/* ---- access log: the record -------------------------------------------- */
 
 /* A header field; the layout of lib/http's pfh_header, so the parser's
  * array can be passed as is.  name == NULL: an obsolete-folding
@@ -256,7 +256,7 @@ typedef struct pfw_access_rec {
 } pfw_access_rec;
 
 
-/* ---- access log: the format ---------------------------------------------- */
+/* ---- access log: the format -------------------------------------------- */
 
 typedef struct pfw_access_fmt pfw_access_fmt;
 
@@ -289,7 +289,7 @@ size_t pfw_access_basic_user(const pfw_hdr *h, size_t n, char *buf,
     size_t cap);
 
 
-/* ---- access log: the logger ---------------------------------------------- */
+/* ---- access log: the logger -------------------------------------------- */
 
 typedef struct pfw_accesslog pfw_accesslog;
 
@@ -315,7 +315,7 @@ int   pfw_accesslog_reopen(pfw_accesslog *al);
 void  pfw_accesslog_close(pfw_accesslog *al);
 
 
-/* ---- everything, from gunicorn's settings -------------------------------- */
+/* ---- everything, from gunicorn's settings ------------------------------ */
 
 typedef struct pfw_logging pfw_logging;
 
@@ -371,7 +371,7 @@ pfw_errlog *pfw_logging_errlog(pfw_logging *lg);
 void  pfw_logging_close(pfw_logging *lg);
 
 
-/* ---- shared helpers ------------------------------------------------------- */
+/* ---- shared helpers ----------------------------------------------------- */
 
 /* Monotonic milliseconds. */
 int64_t pfw_log_now_ms(void);

@@ -5,6 +5,8 @@
  */
 #include <errno.h>
 #include <fcntl.h>
+#include <limits.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/uio.h>
@@ -38,6 +40,27 @@ open_file(const pfw_logfile *lf)
 }
 
 
+/* Python's FileHandler keeps os.path.abspath(): a reopen after a chdir
+ * (--chdir, daemon mode) still finds the same file. */
+static char *
+absolute(const char *path)
+{
+    char    cwd[PATH_MAX];
+    char   *s;
+    size_t  n;
+
+    if (path[0] == '/' || getcwd(cwd, sizeof(cwd)) == NULL) {
+        return strdup(path);
+    }
+    n = strlen(cwd) + strlen(path) + 2;
+    s = malloc(n);
+    if (s != NULL) {
+        snprintf(s, n, "%s/%s", cwd, path);
+    }
+    return s;
+}
+
+
 int
 pfw_logfile_open(pfw_logfile *lf, const char *spec, int std_fd,
     long uid, long gid, char *err, size_t errlen)
@@ -54,7 +77,7 @@ pfw_logfile_open(pfw_logfile *lf, const char *spec, int std_fd,
         lf->std = 1;
         return 0;
     }
-    lf->path = strdup(spec);
+    lf->path = absolute(spec);
     if (lf->path == NULL) {
         pfw__errf(err, errlen, "Error: out of memory");
         return -1;

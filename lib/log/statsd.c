@@ -43,7 +43,7 @@ struct pfw_statsd {
 };
 
 
-/* ---- Python's repr(float) ------------------------------------------------ */
+/* ---- Python's repr(float) ---------------------------------------------- */
 
 /* The shortest %.*e that reads back as v, laid out as float_repr_style
  * 'short' does: positional when -4 < decpt <= 16, else d.ddde+XX. */
@@ -127,7 +127,7 @@ pfw_pyfloat_repr(double v, char *buf)
 }
 
 
-/* ---- address ------------------------------------------------------------- */
+/* ---- address ----------------------------------------------------------- */
 
 /* re.split(r'unix:(//)?', s)[-1]: what follows the last "unix:[//]". */
 static const char *
@@ -358,7 +358,7 @@ connect_inet(pfw_statsd *st, const char *host, long port)
 }
 
 
-/* ---- open ------------------------------------------------------------------ */
+/* ---- open -------------------------------------------------------------- */
 
 /* re.sub(r"^(.+[^.]+)\.*$", r"\g<1>.", prefix): trailing dots become one,
  * but only when at least two characters remain before them. */
@@ -463,7 +463,7 @@ fail:
 }
 
 
-/* ---- send ------------------------------------------------------------------ */
+/* ---- send -------------------------------------------------------------- */
 
 static void
 failed(pfw_statsd *st, int e, unsigned n)

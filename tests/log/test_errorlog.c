@@ -194,7 +194,8 @@ START_TEST(core_hook_routes_pf_log)
     dup2(saved, 2);
     tl_slurp(path, buf, sizeof(buf));
     ck_assert_ptr_null(strstr(buf, "dropped"));
-    ck_assert_ptr_nonnull(strstr(buf, "] [CRITICAL] WORKER TIMEOUT (pid:77)\n"));
+    ck_assert_ptr_nonnull(strstr(buf,
+                                 "] [CRITICAL] WORKER TIMEOUT (pid:77)\n"));
     ck_assert_ptr_nonnull(strstr(buf, "] [ERROR] bind(x) failed: "
                                       "No such file or directory\n"));
     ck_assert_ptr_null(strstr(buf, "after close"));
@@ -274,6 +275,28 @@ START_TEST(reopen_after_rename)
     ck_assert_ptr_null(strstr(old, "three"));
     ck_assert_ptr_nonnull(strstr(cur, "] [INFO] three\n"));
     ck_assert_ptr_null(strstr(cur, "one"));
+}
+END_TEST
+
+
+/* A relative path is made absolute at open (as Python's FileHandler):
+ * the reopen after a chdir recreates the file where it was. */
+START_TEST(reopen_after_chdir_same_place)
+{
+    pfw_errlog  *el;
+    char         buf[512];
+
+    ck_assert_int_eq(chdir(dir), 0);
+    el = open_log("rel.log", "info", 0);
+    ck_assert_int_eq(chdir("/"), 0);
+    ck_assert_int_eq(rename(tl_path(dir, "rel.log", 0),
+                            tl_path(dir, "rel.log.1", 1)), 0);
+    ck_assert_int_eq(pfw_errlog_reopen(el), 0);
+    say(el, PF_LOG_INFO, "here");
+    pfw_errlog_close(el);
+    ck_assert_int_gt(tl_slurp(tl_path(dir, "rel.log", 0), buf, sizeof(buf)),
+                     0);
+    ck_assert_ptr_nonnull(strstr(buf, "] [INFO] here\n"));
 }
 END_TEST
 
@@ -433,6 +456,7 @@ errorlog_suite(void)
     tcase_add_test(tc, file_is_append_cloexec_0644);
     tcase_add_test(tc, unwritable_is_gunicorns_error);
     tcase_add_test(tc, reopen_after_rename);
+    tcase_add_test(tc, reopen_after_chdir_same_place);
     tcase_add_test(tc, reopen_loses_no_line);
     tcase_add_test(tc, capture_output_dup2s_file);
     tcase_add_test(tc, no_capture_leaves_stdout);

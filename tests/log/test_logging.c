@@ -377,6 +377,70 @@ START_TEST(worker_gets_own_tcp_connection)
 END_TEST
 
 
+/* The datagrams gunicorn 26.1 sent for "curl -A 'ua \"x\"' -u bob:pw
+ * /p?q=1" with --statsd-prefix app --dogstatsd-tags env:prod --log-syslog
+ * --log-syslog-facility local7 and APP_MODULE app:app (captured from the
+ * real server; pid and time substituted). */
+START_TEST(same_bytes_as_gunicorn_observed)
+{
+    static const pfw_hdr  h[] = {
+        { "Host", 4, "127.0.0.1:18080", 15 },
+        { "Authorization", 13, "Basic Ym9iOnB3", 14 },
+        { "User-Agent", 10, "ua \"x\"", 6 },
+        { "Accept", 6, "*/*", 3 },
+    };
+    pfw_logging_conf  c;
+    pfw_logging      *lg;
+    pfw_access_rec    r;
+    char              saddr[64], shost[64], want[512], line[512];
+    int               sfd, dfd, sport, dport;
+
+    sfd = tl_udp_receiver(&sport);
+    dfd = tl_udp_receiver(&dport);
+    snprintf(saddr, sizeof(saddr), "udp://127.0.0.1:%d", sport);
+    snprintf(shost, sizeof(shost), "127.0.0.1:%d", dport);
+    pfw_logging_conf_init(&c);
+    c.errorlog = tl_path(dir, "e.log", 0);
+    c.accesslog = tl_path(dir, "a.log", 1);
+    c.syslog = 1;
+    c.syslog_addr = saddr;
+    c.syslog_facility = "local7";
+    c.proc_name = "app:app";
+    c.statsd_host = shost;
+    c.statsd_prefix = "app";
+    c.dogstatsd_tags = "env:prod";
+    lg = open_ok(&c);
+    pfw_logging_install(lg);
+    pf_log(PF_LOG_INFO, "Starting gunicorn %s", "26.1.0");
+    snprintf(want, sizeof(want), "<190>gunicorn.app.app.error: [%d] "
+             "Starting gunicorn 26.1.0", (int) getpid());
+    expect(sfd, want);
+    pfw_statsd_gauge_workers(pfw_logging_statsd(lg), 1);
+    expect(dfd, "app.gunicorn.workers:1|g|#env:prod");
+    tl_rec(&r);
+    r.raw_uri = "/p?q=1";
+    r.raw_uri_len = 6;
+    r.req_headers = h;
+    r.n_req_headers = 4;
+    r.duration_us = 501;
+    pfw_logging_access(lg, &r);
+    snprintf(line, sizeof(line), "127.0.0.1 - bob [22/Nov/2026:14:09:59 "
+             "+0000] \"GET /p?q=1 HTTP/1.1\" 200 3 \"-\" \"ua \\\"x\\\"\"");
+    snprintf(want, sizeof(want), "<190>gunicorn.app.app.access: [%d] %s",
+             (int) getpid(), line);
+    expect(sfd, want);
+    expect(dfd, "app.gunicorn.request.duration:0.501|ms|#env:prod");
+    expect(dfd, "app.gunicorn.requests:1|c|@1.0|#env:prod");
+    expect(dfd, "app.gunicorn.request.status.200:1|c|@1.0|#env:prod");
+    pfw_logging_close(lg);
+    tl_slurp(c.accesslog, want, sizeof(want));
+    ck_assert_str_eq(want, strcat(line, "\n"));
+    close(sfd);
+    close(dfd);
+}
+END_TEST
+
+
 Suite *
 logging_suite(void)
 {
@@ -395,6 +459,7 @@ logging_suite(void)
     tcase_add_test(tc, disabled_statsd_is_reported_once);
     tcase_add_test(tc, long_line_is_whole);
     tcase_add_test(tc, worker_gets_own_tcp_connection);
+    tcase_add_test(tc, same_bytes_as_gunicorn_observed);
     suite_add_tcase(s, tc);
     return s;
 }
