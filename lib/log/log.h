@@ -10,6 +10,19 @@
  * Thread safety: writers may be called from several threads at once (the
  * gthread worker); open, reopen, install and close are called from one
  * thread (the main loop), reopen concurrently with writers is safe.
+ *
+ * Wiring (gunicorn's order):
+ *   master:  pfw_logging_conf_init(); fill from the settings;
+ *            pfw_logging_open() (NULL: print err, exit 1);
+ *            pfw_logging_install(); ... USR1: pfw_logging_reopen();
+ *            worker count changed: pfw_statsd_gauge_workers().
+ *   worker:  after fork: pfw_logging_after_fork(); PF_WORKER_REOPEN:
+ *            pfw_logging_reopen(); after each response:
+ *            if (pfw_logging_access_enabled()) fill a pfw_access_rec and
+ *            pfw_logging_access(); log.exception(): pfw_errlog_mark(
+ *            PFW_LOGF_EXCEPTION) then pf_log(PF_LOG_ERROR, ...).
+ *   SIGPIPE: a log on "-" whose reader died raises SIGPIPE like any write
+ *            to a pipe; Python ignores SIGPIPE, so the server should too.
  */
 #ifndef PFW_LOG_H
 #define PFW_LOG_H

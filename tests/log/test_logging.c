@@ -392,7 +392,7 @@ START_TEST(same_bytes_as_gunicorn_observed)
     pfw_logging_conf  c;
     pfw_logging      *lg;
     pfw_access_rec    r;
-    char              saddr[64], shost[64], want[512], line[512];
+    char              saddr[64], shost[64], want[1024], line[512];
     int               sfd, dfd, sport, dport;
 
     sfd = tl_udp_receiver(&sport);
