@@ -166,6 +166,9 @@ bal_cb(struct ev_loop *loop, ev_timer *w, int revents)
     }
     if (pfw_now_ms() - l->starved >= BALANCE_BOUND) {
         /* nobody else is taking it: a sibling is busy in its app */
+        pf_log(PF_LOG_DEBUG, "Balance: a connection waited %lld ms for a "
+               "less loaded worker; taking it (%u open)",
+               pfw_now_ms() - l->starved, l->nconns);
         l->forced = 1;
         accept_start(l);
         return;

@@ -17,7 +17,8 @@ typedef struct pool {
     pthread_mutex_t       mu;
     pthread_cond_t        cv;
     pfw_evconn           *head, *tail;   /* jobs */
-    pfw_evconn           *done;          /* back to the loop */
+    pfw_evconn           *done, *dtail;  /* back to the loop, in the
+                                            order they finished */
     int                   stop;
     pthread_t            *tids;
     unsigned              n;
@@ -84,8 +85,13 @@ thread_main(void *arg)
         ec->c.io = PFW_IO_ASYNC;
 
         pthread_mutex_lock(&p->mu);
-        ec->qnext = p->done;
-        p->done = ec;
+        ec->qnext = NULL;
+        if (p->dtail != NULL) {
+            p->dtail->qnext = ec;
+        } else {
+            p->done = ec;
+        }
+        p->dtail = ec;
         pthread_mutex_unlock(&p->mu);
         ev_async_send(gt_l.loop, &p->wake);
     }
@@ -127,7 +133,7 @@ wake_cb(struct ev_loop *loop, ev_async *w, int revents)
     (void) revents;
     pthread_mutex_lock(&gt_p.mu);
     ec = gt_p.done;
-    gt_p.done = NULL;
+    gt_p.done = gt_p.dtail = NULL;
     pthread_mutex_unlock(&gt_p.mu);
     for ( ; ec != NULL; ec = next) {
         next = ec->qnext;

@@ -609,17 +609,29 @@ class BootTests(unittest.TestCase):
         self.assertIn(b"Failed to find attribute 'nope'", bad.stderr)
 
 
+FORCED = "Balance: a connection waited"
+
+
 class WorkerTests(unittest.TestCase):
     """What the worker kinds do beyond one request: balance, uploads,
     PROXY headers, signals, log lines."""
 
     def test_keepalive_connections_balanced(self):
         """50 keep-alive connections opened at once over 2 workers: each
-        worker holds >= 35 % of them, in each of 5 runs."""
+        worker holds >= 35 % of them, in each of 5 runs.
+
+        A worker not scheduled for 20 ms on a loaded machine looks like
+        one stuck in a long app call: its sibling rightly takes what
+        waits, and logs it.  Such a run is tried once more; a second one
+        fails, and with balancing off that line never appears."""
         for kind in ("ev", "gthread"):
             for run in range(5):
                 with self.subTest(kind=kind, run=run):
-                    self._balanced_run(kind)
+                    shares, log = self._balanced_run(kind)
+                    if min(shares) < 18 and FORCED in log:
+                        shares, log = self._balanced_run(kind)
+                    self.assertGreaterEqual(min(shares), 18,
+                                            "%r\n%s" % (shares, log))
 
     def _balanced_run(self, kind):
         srv = Server("-w", "2", "--threads", "4", "--keep-alive", "60",
@@ -639,8 +651,7 @@ class WorkerTests(unittest.TestCase):
             for s in socks:
                 s.close()
             self.assertLessEqual(len(count), 2)
-            shares = sorted(count.values()) + [0] * (2 - len(count))
-            self.assertGreaterEqual(min(shares), 18, shares)
+            return sorted(count.values()) + [0] * (2 - len(count)), srv.log()
         finally:
             self.assertEqual(srv.stop(), 0, srv.log())
 

@@ -53,26 +53,30 @@ start(const char *kind, int workers, unsigned threads, unsigned wconns)
     o.keepalive = 60;
     o.worker_connections = wconns;
     tw_server_start(&S, &o);
-    /* every worker counts in the balance before the clients come */
-    if (!tw_server_wait_log(&S, TW_READY, workers, 30000)) {
+    /* every worker accepts, its load published, before the clients come */
+    if (!tw_server_wait_log(&S, "[DEBUG] Accepting connections, load "
+                            "published", workers, 30000))
+    {
         log = tw_server_log(&S);
         ck_abort_msg("workers did not start; log:\n%s", log);
     }
 }
 
 
-/* One run of the issue's figure: each of 2 workers holds >= 35 % (18 of
- * 50) of 50 keep-alive connections opened at once.  Loop 0-4: ev, 5-9:
- * gthread, a fresh server each. */
-START_TEST(keepalive_connections_are_balanced)
-{
-    const char  *kind = _i < 5 ? "ev" : "gthread";
-    tw_conn     *c;
-    tw_resp      r;
-    long         pid[2] = { 0, 0 };
-    int          count[2] = { 0, 0 }, i, k;
+#define FORCED  "Balance: a connection waited"
 
-    start(kind, 2, 4, 1000);
+
+/* 50 keep-alive connections opened at once, a GET /pid on each: how many
+ * each worker holds. */
+static void
+spread(int count[2])
+{
+    tw_conn  *c;
+    tw_resp   r;
+    long      pid[2] = { 0, 0 };
+    int       i, k;
+
+    count[0] = count[1] = 0;
     c = calloc(NCONN, sizeof(*c));
     ck_assert_ptr_nonnull(c);
     for (i = 0; i < NCONN; i++) {
@@ -97,9 +101,39 @@ START_TEST(keepalive_connections_are_balanced)
         close(c[i].fd);
     }
     free(c);
-    ck_assert_msg(count[0] >= 18 && count[1] >= 18,
-                  "%s: %d / %d connections per worker", kind, count[0],
-                  count[1]);
+}
+
+
+/* One run of the issue's figure: each of 2 workers holds >= 35 % (18 of
+ * 50) of 50 keep-alive connections opened at once.  Loop 0-4: ev, 5-9:
+ * gthread, a fresh server each.
+ *
+ * A worker that does not run for 20 ms (here: the machine is loaded and it
+ * is not scheduled) looks like one stuck in a long app call, and its
+ * sibling rightly takes the waiting connections, saying so in the log.  A
+ * run where that happened is tried once more on a fresh server; a second
+ * one fails.  With balancing off the bound never fires: runs just fail. */
+START_TEST(keepalive_connections_are_balanced)
+{
+    const char  *kind = _i < 5 ? "ev" : "gthread";
+    char        *log;
+    int          count[2], attempt, forced;
+
+    for (attempt = 0; ; attempt++) {
+        start(kind, 2, 4, 1000);
+        spread(count);
+        if (count[0] >= 18 && count[1] >= 18) {
+            return;
+        }
+        log = tw_server_log(&S);
+        forced = strstr(log, FORCED) != NULL;
+        if (!forced || attempt == 1) {
+            ck_abort_msg("%s: %d / %d connections per worker; log:\n%s",
+                         kind, count[0], count[1], log);
+        }
+        free(log);
+        tw_server_stop(&S);
+    }
 }
 END_TEST
 
@@ -160,9 +194,12 @@ START_TEST(gthread_caps_idle_keepalive)
 {
     tw_conn  c[3];
     tw_resp  r;
+    char    *log;
     int      i;
 
-    start("gthread", 1, 2, 4);             /* idle cap: 4 - 2 = 2 */
+    /* idle cap 3 - 1 = 2; one pool thread hands the connections back in
+     * the order they were served */
+    start("gthread", 1, 1, 3);
     for (i = 0; i < 3; i++) {
         ck_assert_int_ge(tw_connect(&c[i], S.addr), 0);
         ck_assert_int_eq(tw_sends(&c[i], "GET /one HTTP/1.1\r\nHost: x"
@@ -172,7 +209,10 @@ START_TEST(gthread_caps_idle_keepalive)
         tw_resp_free(&r);
     }
     /* the third idle connection pushed the first one out */
-    ck_assert(tw_closed(&c[0], 20000));
+    if (!tw_closed(&c[0], 20000)) {
+        log = tw_server_log(&S);
+        ck_abort_msg("the oldest idle connection is open; log:\n%s", log);
+    }
     for (i = 1; i < 3; i++) {
         ck_assert_int_eq(tw_sends(&c[i], "GET /one HTTP/1.1\r\nHost: x"
                                   "\r\n\r\n"), 0);

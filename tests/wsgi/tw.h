@@ -97,6 +97,3 @@ char       *tw_server_log(const tw_server *s);
  * log file, within ms): 1, or 0 on timeout. */
 int         tw_server_wait_log(const tw_server *s, const char *needle,
                                int n, int ms);
-/* In worker mode every worker logs "tw: worker PID ready" (INFO) once it
- * has published load 0, just before the kind's run callback starts. */
-#define TW_READY  "tw: worker "

@@ -65,21 +65,6 @@ fill_app(pfw_app *app, const tw_opts *o)
 }
 
 
-static const pf_worker_ops  *real_ops;
-static pf_worker_ops         marked_ops;
-
-
-/* The kind's run, after a line the tests can wait for: from here on the
- * worker counts in its siblings' balance (load 0). */
-static int
-run_marked(pf_worker *w, void *ud)
-{
-    pf_worker_set_load(w, 0);
-    pf_log(PF_LOG_INFO, "tw: worker %d ready", (int) getpid());
-    return real_ops->run(w, ud);
-}
-
-
 /* The child becomes a master: the real arbiter with our worker kind. */
 static void __attribute__((noreturn))
 run_arbiter(int lfd, const tw_opts *o, int ready)
@@ -96,10 +81,6 @@ run_arbiter(int lfd, const tw_opts *o, int ready)
         pf_log(PF_LOG_ERROR, "%s", err);
         _exit(30);
     }
-    real_ops = ops;
-    marked_ops = *ops;
-    marked_ops.run = run_marked;
-    ops = &marked_ops;
     pf_config_init(&cfg);
     cfg.workers = o->workers;
     cfg.timeout = o->timeout;
