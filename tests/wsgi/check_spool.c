@@ -569,6 +569,42 @@ START_TEST(continue_before_a_spooled_body)
 END_TEST
 
 
+/* No temp file to spool to ($TMPDIR is missing): 500, the failing call in
+ * the log, and the worker serves on. */
+START_TEST(spool_failure_is_500)
+{
+    char     head[256], *log;
+    tw_opts  o;
+    tw_resp  r;
+
+    tw_opts_init(&o);
+    o.worker = "ev";
+    o.tmpdir = "/nonexistent/pfw-spool";
+    tw_server_start(&S, &o);
+    ck_assert_int_ge(tw_connect(&C, S.addr), 0);
+    snprintf(head, sizeof(head), "POST /upload HTTP/1.1\r\nHost: x\r\n"
+             "Expect: 100-continue\r\nContent-Length: %d\r\n\r\n",
+             2 * MIB);
+    ck_assert_int_eq(tw_sends(&C, head), 0);
+    ck_assert_int_eq(tw_read(&C, &r, 20000, 0), 0);
+    ck_assert_int_eq(r.status, 100);
+    tw_resp_free(&r);
+    ck_assert_int_eq(tw_read(&C, &r, 20000, 0), 0);
+    ck_assert_int_eq(r.status, 500);
+    tw_resp_free(&r);
+    ck_assert(tw_closed(&C, 20000));
+    log = tw_server_log(&S);
+    ck_assert_msg(strstr(log, "open(/nonexistent/pfw-spool) for a request "
+                         "body failed: No such file or directory") != NULL,
+                  "log:\n%s", log);
+    free(log);
+    close(C.fd);
+    ck_assert_int_ge(tw_connect(&C, S.addr), 0);
+    ck_assert_int_gt(worker_pid(), 0);
+}
+END_TEST
+
+
 Suite *
 spool_suite(void)
 {
@@ -586,6 +622,7 @@ spool_suite(void)
     tcase_add_test(t, framing_error_gets_400_and_close);
     tcase_add_test(t, framing_error_while_spooling);
     tcase_add_test(t, continue_before_a_spooled_body);
+    tcase_add_test(t, spool_failure_is_500);
     suite_add_tcase(s, t);
     return s;
 }

@@ -68,6 +68,7 @@ typedef struct tw_opts {
     int          unix_socket;
     unsigned     keepalive;          /* 0 = close after each response */
     const char  *script_name;        /* SCRIPT_NAME in the child's env */
+    const char  *tmpdir;             /* TMPDIR in the child's env */
     int          sendfile;           /* default 1 */
     unsigned     max_requests;
     const char  *worker;             /* NULL: pfw_conn_serve loop; else a

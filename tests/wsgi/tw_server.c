@@ -189,6 +189,9 @@ tw_server_start(tw_server *s, const tw_opts *o)
         if (o->script_name != NULL) {
             setenv("SCRIPT_NAME", o->script_name, 1);
         }
+        if (o->tmpdir != NULL) {
+            setenv("TMPDIR", o->tmpdir, 1);
+        }
         if (o->worker != NULL) {
             run_arbiter(lfd, o, pfd[1]);
         }
