@@ -108,6 +108,22 @@ PF_API pid_t       pf_arbiter_parent_pid(const pf_arbiter *a);
 /* The pid of the USR2 child (the new master) while it lives, else 0. */
 PF_API pid_t       pf_arbiter_reexec_pid(const pf_arbiter *a);
 
+/* What the master reports through pf_arbiter_on_event(). */
+enum {
+    PF_EVENT_READY    = 1,   /* every worker of the current generation has
+                                booted: start-up is over, or a reload (done
+                                or rolled back); once per generation */
+    PF_EVENT_PROMOTED = 2    /* this re-executed master has become the
+                                master (its old master exited) */
+};
+
+typedef void (*pf_event_fn)(pf_arbiter *a, int event, void *ud);
+
+/* Call fn with each event, from the master loop (never from a signal
+ * handler); NULL stops the calls.  For service managers (sd_notify). */
+PF_API void        pf_arbiter_on_event(pf_arbiter *a, pf_event_fn fn,
+                                       void *ud);
+
 /* Wake the master loop.  Async-signal-safe. */
 PF_API void        pf_arbiter_wakeup(void);
 

@@ -638,6 +638,23 @@ pf_arbiter_workers(const pf_arbiter *a)
 
 
 void
+pf_arbiter_on_event(pf_arbiter *a, pf_event_fn fn, void *ud)
+{
+    a->event_fn = fn;
+    a->event_ud = ud;
+}
+
+
+void
+pf__event(pf_arbiter *a, int event)
+{
+    if (a->event_fn != NULL) {
+        a->event_fn(a, event, a->event_ud);
+    }
+}
+
+
+void
 pf_arbiter_wakeup(void)
 {
     pf_sigqueue_wakeup();

@@ -116,6 +116,10 @@ struct pf_arbiter {
     unsigned              crash_streak;
     unsigned              ready:1;
     unsigned              boot_retrying:1;
+    unsigned              ready_gen;          /* gen + 1 of the last
+                                                 PF_EVENT_READY, 0: none */
+    pf_event_fn           event_fn;
+    void                 *event_ud;
 };
 
 struct pf_worker {
@@ -136,6 +140,7 @@ struct pf_worker {
 
 /* arbiter.c */
 void        pf__close_listeners(pf_arbiter *a);
+void        pf__event(pf_arbiter *a, int event);
 
 /* loop.c */
 void        pf__log_listening(pf_arbiter *a);

@@ -717,6 +717,29 @@ any_booted(pf_arbiter *a)
 }
 
 
+/* -D's launcher returns once everything booted, or once the server serves
+ * while a failing boot is being retried; PF_EVENT_READY says the same once
+ * per generation (the retry escape only counts at start-up: the flag stays
+ * set, and old workers serve during a reload). */
+static void
+note_ready(pf_arbiter *a)
+{
+    int  all = all_booted(a);
+
+    if (!all && !(a->boot_retrying && any_booted(a))) {
+        return;
+    }
+    if (a->ready_fd >= 0) {
+        pf_daemon_ready(a->ready_fd, 0);
+        a->ready_fd = -1;
+    }
+    if (a->ready_gen != a->gen + 1 && (all || a->ready_gen == 0)) {
+        a->ready_gen = a->gen + 1;
+        pf__event(a, PF_EVENT_READY);
+    }
+}
+
+
 /* ---- stopping ---------------------------------------------------------- */
 
 static void
@@ -826,14 +849,7 @@ pf_arbiter_run(pf_arbiter *a)
         } else {
             murder_lazy_workers(a, now);
             manage_workers(a, now);
-            /* -D's launcher returns once everything booted, or once the
-             * server serves while a failing boot is being retried. */
-            if (a->ready_fd >= 0
-                && (all_booted(a) || (a->boot_retrying && any_booted(a))))
-            {
-                pf_daemon_ready(a->ready_fd, 0);
-                a->ready_fd = -1;
-            }
+            note_ready(a);
         }
         wait_for_event(a, now);
     }

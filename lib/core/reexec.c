@@ -170,10 +170,12 @@ pf__maybe_promote(pf_arbiter *a)
                          a->pidfile, real);
             free(real);
             pf_log(PF_LOG_INFO, "Master has been promoted.");
+            pf__event(a, PF_EVENT_PROMOTED);
             return;
         }
         free(a->pidfile);
         a->pidfile = real;
     }
     pf_log(PF_LOG_INFO, "Master has been promoted.");
+    pf__event(a, PF_EVENT_PROMOTED);
 }

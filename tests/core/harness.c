@@ -154,10 +154,21 @@ tw_run(pf_worker *w, void *ud)
 }
 
 
+static void
+tw_event(pf_arbiter *a, int event, void *ud)
+{
+    (void) a; (void) ud;
+    report('V', 0, event, 0, 0);
+}
+
+
 static int
 tw_master_init(pf_arbiter *a, void *ud)
 {
-    (void) a; (void) ud;
+    (void) ud;
+    if (ctx.o.events) {
+        pf_arbiter_on_event(a, tw_event, NULL);
+    }
     report('M', 0, 0, 0, 0);
     return ctx.o.master_init_status;
 }

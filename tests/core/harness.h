@@ -25,7 +25,8 @@ enum {                          /* what test workers do */
 typedef struct th_rec {
     char      kind;   /* I init, B booted/run, X reaped, D drain, Q exit,
                          R reopen, A accepted, M master_init, E master_exit,
-                         H rebind result, P reexec pid (on TTIN) */
+                         H rebind result, P reexec pid (on TTIN),
+                         V master event (opts.events) */
     int       slot;
     int       pid;
     int       status;
@@ -55,6 +56,8 @@ typedef struct th_opts {
     int          usr2_timeout; /* > 0: USR2 sets timeouts to this instead
                                   of re-executing */
     const char  *env_prefix;
+    int          events;       /* pf_arbiter_on_event(): a 'V' record per
+                                  event, status = PF_EVENT_* */
 } th_opts;
 
 typedef struct th_master {

@@ -15,6 +15,7 @@ Suite *sockets_suite(void);
 Suite *inherit_suite(void);
 Suite *pidfile_suite(void);
 Suite *daemon_suite(void);
+Suite *event_suite(void);
 
 #define PF_CORE_SUITES \
     log_suite, \
@@ -27,6 +28,7 @@ Suite *daemon_suite(void);
     sockets_suite, \
     inherit_suite, \
     pidfile_suite, \
-    daemon_suite
+    daemon_suite, \
+    event_suite
 
 #endif
