@@ -9,6 +9,7 @@
  * an AppImportError (4, gunicorn's one-line message).
  */
 #include "internal.h"
+#include "lifecycle.h"
 
 static PyObject  *callable;      /* the WSGI application (owned) */
 
@@ -165,13 +166,17 @@ pfw_app_load(const pfw_app *app)
     load = PyDict_GetItemString(g, "load");             /* borrowed */
     apperr = PyDict_GetItemString(g, "AppImportError"); /* borrowed */
 
-    obj = PyObject_CallFunction(load, "s", app->spec);
+    obj = app->paste ? pfw_paste_load(app)
+                     : PyObject_CallFunction(load, "s", app->spec);
     if (obj != NULL) {
         Py_XSETREF(callable, obj);
         rc = 0;
     } else if (apperr != NULL && PyErr_ExceptionMatches(apperr)) {
         log_app_import_error();
         rc = PF_EXIT_APPLOAD;
+    } else if ((obj = pfw_reloader_syntax_error()) != NULL) {
+        Py_XSETREF(callable, obj);          /* --reload: a 500 page */
+        rc = 0;
     } else {
         pfw_log_exception(PF_LOG_ERROR, "Exception in worker process");
         rc = PF_EXIT_BOOT;

@@ -16,6 +16,7 @@
  * worker_exit.
  */
 #include "internal.h"
+#include "lifecycle.h"
 
 #include <arpa/inet.h>
 #include <errno.h>
@@ -209,8 +210,6 @@ static const char hook_src[] =
     "        self.log = Logger(cfg)\n"
     "        self.app = Application(cfg)\n"
     "        self.pid = os.getpid()\n"
-    "        self.master_pid = master_pid\n"
-    "        self.reexec_pid = 0\n"
     "        self.WORKERS = {}\n"
     "        self._listeners = None\n"
     "    def _set_cfg(self, cfg):\n"
@@ -223,6 +222,12 @@ static const char hook_src[] =
     "    @property\n"
     "    def num_workers(self):\n"
     "        return _nworkers()\n"
+    "    @property\n"
+    "    def master_pid(self):\n"
+    "        return _pids()[0]\n"
+    "    @property\n"
+    "    def reexec_pid(self):\n"
+    "        return _pids()[1]\n"
     "    @property\n"
     "    def proc_name(self):\n"
     "        return self.cfg.proc_name\n"
@@ -397,6 +402,22 @@ c_listeners(PyObject *self, PyObject *args)
 }
 
 
+/* (master_pid, reexec_pid): the old master of a USR2 child not promoted
+ * yet, and this master's USR2 child while it lives (0 when none); in a
+ * worker, as they were when it was forked. */
+static PyObject *
+c_pids(PyObject *self, PyObject *args)
+{
+    (void) self;
+    (void) args;
+    if (arb == NULL) {
+        return Py_BuildValue("(ii)", 0, 0);
+    }
+    return Py_BuildValue("(ii)", (int) pf_arbiter_parent_pid(arb),
+                         (int) pf_arbiter_reexec_pid(arb));
+}
+
+
 static PyObject *
 c_heartbeat(PyObject *self, PyObject *args)
 {
@@ -429,6 +450,7 @@ static PyMethodDef c_funcs[] = {
     { "_nworkers", c_nworkers, METH_NOARGS, NULL },
     { "_listeners", c_listeners, METH_NOARGS, NULL },
     { "_heartbeat", c_heartbeat, METH_NOARGS, NULL },
+    { "_pids", c_pids, METH_NOARGS, NULL },
     { "_app", c_app, METH_NOARGS, NULL },
     { NULL, NULL, 0, NULL }
 };
@@ -1022,6 +1044,17 @@ pfw_hooks_worker_ready(void)
     }
     call(PFW_H_POST_WORKER_INIT, "(O)", worker);
     set_attr(worker, "booted", PyBool_FromLong(1));
+}
+
+
+/* worker_int(worker) alone: the reloader stops the worker (gunicorn calls
+ * it from its reloader thread too). */
+void
+pfw_hooks_worker_int(void)
+{
+    if (worker != NULL) {
+        call(PFW_H_WORKER_INT, "(O)", worker);
+    }
 }
 
 

@@ -42,7 +42,18 @@ typedef struct pfw_app {
      * reason is logged).  NULL: no re-read. */
     int         (*reload)(struct pfw_app *app, void *ud);
     void         *reload_ud;
+    /* --reload (reloader.c): workers exit when a file they imported, or
+     * one of reload_extra_files (globs), changes. */
+    int           autoreload;
+    int           reload_engine;     /* PFW_RELOAD_* */
+    const char *const *reload_extra_files;   /* NULL-terminated, or NULL */
+    /* --paste INI[#NAME] (paste.c): the app comes from PasteDeploy; spec
+     * is then the ini path.  paste_global: "K=V" items, NULL-terminated. */
+    int           paste;
+    const char *const *paste_global;
 } pfw_app;
+
+enum { PFW_RELOAD_AUTO, PFW_RELOAD_POLL, PFW_RELOAD_INOTIFY };
 
 /* Fill app with gunicorn's defaults (spec stays NULL). */
 void pfw_app_init(pfw_app *app);
@@ -124,5 +135,32 @@ int  pfw_hooks_any(void);
 /* Fill the master-side callbacks of ops the worker kinds leave empty
  * (on_signal, worker_exit, master_exit, pre_exec) with the hook callers. */
 void pfw_hooks_ops(pf_worker_ops *ops);
+
+/* raw_env: setenv(3), and os.environ when Python runs in this process
+ * (rawenv.c).  0, or -1 with errno. */
+int  pfw_setenv(const char *key, const char *value);
+
+/*
+ * systemd (systemd.c).  pfw_lifecycle_ops wraps master_init and on_signal
+ * (call it after pfw_hooks_ops) so that the master sends sd_notify(3)
+ * messages: READY=1 once a generation booted, RELOADING=1 at SIGHUP,
+ * STOPPING=1, MAINPID= around a USR2 upgrade.
+ */
+void pfw_lifecycle_ops(pf_worker_ops *ops, const pfw_app *app);
+/* One datagram to $NOTIFY_SOCKET: 1 sent, 0 no socket, -1 failed (logged
+ * at DEBUG). */
+int  pfw_sd_notify(const char *state);
+/* Socket activation: how many listening fds systemd passed this process
+ * (LISTEN_PID is ours; fds 3..), 0 if none; and whether one of them is
+ * bound to addr. */
+int  pfw_systemd_listen_fds(void);
+int  pfw_systemd_claims(const char *addr, int nfds);
+/* pf_arbiter_listen() each of addrs[0..n-1]; with sd_fds > 0 (counted
+ * before pf_arbiter_new() consumed LISTEN_FDS) only those a systemd socket
+ * is bound to, as gunicorn binds nothing when systemd passed sockets (the
+ * others are logged: INFO when explicit_, else DEBUG).  0, or -1 as
+ * pf_arbiter_listen() (logged). */
+int  pfw_listen_all(pf_arbiter *a, char *const *addrs, size_t n, int sd_fds,
+                    int explicit_);
 
 #endif /* PFW_WSGI_H */
