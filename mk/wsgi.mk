@@ -9,7 +9,7 @@ PY_PREFIX  ?= $(shell pkg-config --variable=prefix python3-embed 2>/dev/null)
 PY_VERSION ?= $(shell pkg-config --modversion python3-embed 2>/dev/null)
 PY_EXE     ?= $(PY_PREFIX)/bin/python$(PY_VERSION)
 
-WSGI_CPPFLAGS := -Iinclude -Ilib/http -Ilib/wsgi \
+WSGI_CPPFLAGS := -Iinclude -Ilib/http -Ilib/wsgi -Ilib/log \
                  -DPFW_PYTHON_EXE='"$(PY_EXE)"'
 WSGI_SRC      := $(sort $(wildcard lib/wsgi/*.c))
 WSGI_OBJ      := $(WSGI_SRC:%.c=$(B)/%.o)
@@ -36,10 +36,12 @@ $(B)/tests/wsgi/%.o: tests/wsgi/%.c
 	    -DPFW_TEST_PYTHON='"$(PY_EXE)"' \
 	    $(PY_CFLAGS) $(EV_CFLAGS) $(CHECK_CFLAGS) $(ALL_CFLAGS) -c -o $@ $<
 
-$(WSGI_TEST_BIN): $(WSGI_TEST_OBJ) $(WSGI_A) $(HTTP_A) $(CORE_A)
+# lib/log (access log, metrics) is linked by name: mk/log.mk comes later.
+$(WSGI_TEST_BIN): $(WSGI_TEST_OBJ) $(WSGI_A) $(B)/libpflog.a $(HTTP_A) \
+    $(CORE_A)
 	@mkdir -p $(@D)
-	$(CC) $(ALL_LDFLAGS) -o $@ $(WSGI_TEST_OBJ) $(WSGI_A) $(HTTP_A) \
-	    $(CORE_A) $(PY_LIBS) $(EV_LIBS) $(CHECK_LIBS) -lpthread
+	$(CC) $(ALL_LDFLAGS) -o $@ $(WSGI_TEST_OBJ) $(WSGI_A) $(B)/libpflog.a \
+	    $(HTTP_A) $(CORE_A) $(PY_LIBS) $(EV_LIBS) $(CHECK_LIBS) -lpthread
 
 # ASan cannot follow CPython's allocator, which never frees some objects at
 # _exit(): leak detection stays off; UBSan and the rest of ASan stay on.

@@ -311,6 +311,7 @@ pfw_conn_free(pfw_conn *c)
     PyMem_RawFree(c->rh);
     PyMem_RawFree(c->q);
     PyMem_RawFree(c->win);
+    pfw_access_free(c);
     c->win = NULL;
     c->buf = c->head = NULL;
     c->hdrs = c->rh = NULL;
@@ -385,7 +386,8 @@ ensure_head_buf(pfw_conn *c, size_t n)
 void
 pfw_conn_error(pfw_conn *c, int status, const char *mesg)
 {
-    ssize_t  n;
+    const char  *body;
+    ssize_t      n;
 
     pfw_out_clear(c);
     ensure_head_buf(c, 1024 + 6 * strlen(mesg));
@@ -393,6 +395,10 @@ pfw_conn_error(pfw_conn *c, int status, const char *mesg)
                         : -1;
     if (n > 0) {
         pfw_out_mem(c, c->head, (size_t) n, NULL);
+        /* what the access log reports for a request answered so */
+        body = memmem(c->head, (size_t) n, "\r\n\r\n", 4);
+        c->r.status = status;
+        c->r.sent = body != NULL ? (uint64_t) (c->head + n - body - 4) : 0;
     }
     c->error_close = 1;
     c->keep_alive = 0;

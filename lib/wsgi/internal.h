@@ -169,6 +169,9 @@ typedef struct pfw_conn {
     /* per-connection Python objects */
     PyObject       *py_addr, *py_port, *py_sock;
     PyObject       *hook_req;        /* req of pre/post_request hooks */
+
+    struct pfw_acc *acc;             /* access log state (access.c), NULL
+                                        until a request is logged */
 } pfw_conn;
 
 /* conn.c */
@@ -305,8 +308,21 @@ void     pfw_hooks_worker_exit(pf_worker *w);     /* worker_int, _exit */
 int      pfw_hooks_pre_request(pfw_conn *c);      /* -1: it raised */
 void     pfw_hooks_post_request(pfw_conn *c);
 
-/* logreopen.c: SIGUSR1 reached this worker.  Main thread, GIL not held. */
+/* logreopen.c: the logger named by pfw_log_use() (access.h), or NULL;
+ * reopen: SIGUSR1 reached this worker (main thread, GIL not held). */
+struct pfw_logging *pfw_log_current(void);
 void     pfw_log_reopen(void);
+
+/* access.c: the access line and StatsD request metrics (GIL held).
+ * begin: the head was parsed and the request starts; clock: the environ
+ * is about to be built (gunicorn's request_start); end: the response is
+ * over (sent, cut, or replaced by an error page); free: with the
+ * connection's buffers. */
+typedef struct pfw_acc pfw_acc;
+void     pfw_access_begin(pfw_conn *c);
+void     pfw_access_clock(pfw_conn *c);
+void     pfw_access_end(pfw_conn *c);
+void     pfw_access_free(pfw_conn *c);
 
 /* request.c */
 /* Run the app for the parsed request and start sending: PFW_DONE (the

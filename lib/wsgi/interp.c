@@ -16,6 +16,8 @@
 #include <string.h>
 #include <unistd.h>
 
+#include "log.h"
+
 #ifndef PFW_PYTHON_EXE
 #define PFW_PYTHON_EXE  "/usr/bin/python3"
 #endif
@@ -358,6 +360,12 @@ pfw_log_exception(int level, const char *head)
     const char  *s;
     Py_ssize_t   n;
 
+    /* gunicorn's log.exception(): counted as gunicorn.log.exception;
+     * marked only when the line will reach the sink (else the mark would
+     * stay for the next line of this thread) */
+    if (level >= pf_log_level()) {
+        pfw_errlog_mark(PFW_LOGF_EXCEPTION);
+    }
     PyErr_Fetch(&type, &value, &tb);
     if (type == NULL) {
         pf_log(level, "%s", head);

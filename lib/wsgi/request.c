@@ -61,6 +61,7 @@ close_result(pfw_conn *c)
 static void
 end_request(pfw_conn *c)
 {
+    pfw_access_end(c);                   /* gunicorn: before close() */
     close_result(c);
     pfw_hooks_post_request(c);
     pfw_input_detach(c->input);
@@ -379,6 +380,7 @@ pfw_request_run(pfw_conn *c)
                         && memcmp(c->req.method, "HEAD", 4) == 0;
     c->r.server = c->srv->app->server_header;
     c->keep_alive = c->r.keep_alive = request_keep_alive(c);
+    pfw_access_begin(c);                 /* while the head is intact */
 
     Py_XSETREF(c->input, pfw_input_new(c));
     if (c->input == NULL) {
@@ -391,6 +393,7 @@ pfw_request_run(pfw_conn *c)
     if (pfw_hooks_pre_request(c) < 0) {
         return app_failed(c);            /* gunicorn answers 500 too */
     }
+    pfw_access_clock(c);
     c->environ = pfw_environ_build(c, &status, mesg, sizeof(mesg));
     c->head_live = 0;                      /* views are in the environ */
     if (c->environ == NULL) {
