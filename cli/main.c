@@ -21,6 +21,7 @@
 #include <prefork/log.h>
 #include <prefork/sockets.h>
 
+#include "logsetup.h"
 #include "options.h"
 #include "settings.h"
 #include "wsgi.h"
@@ -69,50 +70,14 @@ join(const pfc_strlist *l)
 }
 
 
-static int
-log_level(const char *name)
+static void
+log_warnings(const pfc_settings *s)
 {
-    static const char *const  names[] = {
-        "debug", "info", "warning", "error", "critical"
-    };
-    int                       i;
+    size_t  i;
 
-    for (i = 0; name != NULL && i < 5; i++) {
-        if (strcasecmp(name, names[i]) == 0) {
-            return PF_LOG_DEBUG + i;
-        }
+    for (i = 0; i < s->warnings.n; i++) {
+        pf_log(PF_LOG_WARNING, "%s", s->warnings.v[i]);
     }
-    return PF_LOG_INFO;                  /* gunicorn: unknown -> info */
-}
-
-
-/* --error-logfile FILE: every log line and Python's stderr go there;
- * --capture-output sends stdout there too. */
-static int
-setup_logs(const pfc_settings *s)
-{
-    int  fd;
-
-    pf_log_set(NULL, NULL, log_level(s->loglevel));
-    if (s->errorlog == NULL || strcmp(s->errorlog, "-") == 0) {
-        return 0;
-    }
-    fd = open(s->errorlog, O_WRONLY | O_CREAT | O_APPEND | O_CLOEXEC, 0644);
-    if (fd == -1) {
-        fprintf(stderr, "\nError: Could not open error log file '%s': %s\n",
-                s->errorlog, strerror(errno));
-        return -1;
-    }
-    if (dup2(fd, STDERR_FILENO) == -1
-        || (s->capture_output && dup2(fd, STDOUT_FILENO) == -1))
-    {
-        fprintf(stderr, "\nError: dup2(%s) failed: %s\n", s->errorlog,
-                strerror(errno));
-        close(fd);
-        return -1;
-    }
-    close(fd);
-    return 0;
 }
 
 
@@ -492,7 +457,7 @@ reload_config(pfw_app *app, void *ud)
     for (i = 0; i < ns.warnings.n; i++) {
         pf_log(PF_LOG_WARNING, "%s", ns.warnings.v[i]);
     }
-    pf_log_set(NULL, NULL, log_level(ns.loglevel));
+    pfc_logs_reload(&ns);                /* gunicorn 26.1 rebuilds its logger */
     export_env(&ns);
     /* the arbiter's copy keeps these: so must the workers */
     ns.timeout = st->s.timeout;
@@ -522,6 +487,7 @@ main(int argc, char **argv)
     pfc_settings         *s = &st.s;
     const char           *cmd_args = getenv("GUNICORN_CMD_ARGS");
     pf_arbiter           *a;
+    char                  err[1024];
     size_t                i;
     int                   status, rc;
 
@@ -545,11 +511,8 @@ main(int argc, char **argv)
     {
         return status;
     }
-    if (setup_logs(s) != 0 || export_env(s) != 0) {
+    if (export_env(s) != 0) {
         return PFC_EXIT_CONFIG;
-    }
-    for (i = 0; i < s->warnings.n; i++) {
-        pf_log(PF_LOG_WARNING, "%s", s->warnings.v[i]);
     }
     if (s->chdir != NULL && chdir(s->chdir) != 0) {
         fprintf(stderr, "\nError: can't chdir to '%s': %s\n", s->chdir,
@@ -565,14 +528,23 @@ main(int argc, char **argv)
         return PFC_EXIT_CONFIG;
     }
     if (s->check_config || s->print_config) {
+        log_warnings(s);
         /* gunicorn imports the app here: 0 if it loads, else 1 */
         rc = pfw_check_app(&st.app);
         return rc == 0 ? 0 : PFC_EXIT_CONFIG;
     }
+    /* after the chdir, as gunicorn's Arbiter creates its logger */
+    if (pfc_logs_open(s, err, sizeof(err)) != 0) {
+        fprintf(stderr, "\nError: %s\n\n", err);
+        return PFC_EXIT_CONFIG;
+    }
+    log_warnings(s);
     publish_cfg(s);
     fill_config(&st, s, argv);
     ops = *pick_ops(s);
     pfw_hooks_ops(&ops);
+    pfc_logs_ops(&ops, s);
+    pfc_logs_starting(s);
 
     a = pf_arbiter_new(&st.cfg, &ops, &st.app);
     if (a == NULL) {

@@ -42,8 +42,10 @@
 #define NO_ASGI     "prefork-wsgi serves WSGI only; there is no ASGI worker."
 #define NO_H2       "prefork-wsgi serves HTTP/1.0 and HTTP/1.1 only."
 #define NO_DIRTY    "gunicorn's dirty arbiters (25.0) are not implemented."
-#define NO_PYLOG    "the server's logs are written by C code; Python logging " \
-                    "configuration is not applied to them."
+#define NO_PYLOG    "the server logs from C, not through Python's logging: " \
+                    "use --error-logfile, --access-logfile, --log-syslog " \
+                    "and --statsd-host, and configure the application's " \
+                    "own loggers in its code."
 #define NO_CTL      "prefork-wsgi has no control socket (use signals)."
 
 static const char *const bind_default[] = { "127.0.0.1:8000" };
@@ -398,14 +400,14 @@ const pfc_setting  pfc_table[PFC_NSETTINGS] = {
     [PFC_S_LOGCONFIG] = {
         .name = "logconfig", .section = "Logging",
         .cli = { "--log-config" }, .metavar = "FILE", STRING,
-        .support = PFC_SUP_INERT, FIELD(logconfig), .dflt = D_NONE,
+        .support = PFC_SUP_REFUSED, FIELD(logconfig), .dflt = D_NONE,
         .desc = "Python logging configuration file (fileConfig format).",
         .note = NO_PYLOG,
     },
     [PFC_S_LOGCONFIG_DICT] = {
         .name = "logconfig_dict", .section = "Logging",
         .kind = PFC_K_PYOBJ, .validator = PFC_V_PYDICT,
-        .flags = PFC_F_FILE_ONLY, .support = PFC_SUP_INERT,
+        .flags = PFC_F_FILE_ONLY, .support = PFC_SUP_REFUSED,
         FIELD(logconfig_dict), .dflt = D_DICT0,
         .desc = "Python logging configuration as a dictConfig dictionary.",
         .note = NO_PYLOG,
@@ -413,7 +415,7 @@ const pfc_setting  pfc_table[PFC_NSETTINGS] = {
     [PFC_S_LOGCONFIG_JSON] = {
         .name = "logconfig_json", .section = "Logging",
         .cli = { "--log-config-json" }, .metavar = "FILE", STRING,
-        .support = PFC_SUP_INERT, FIELD(logconfig_json), .dflt = D_NONE,
+        .support = PFC_SUP_REFUSED, FIELD(logconfig_json), .dflt = D_NONE,
         .desc = "Python logging configuration as a JSON file.",
         .note = NO_PYLOG,
     },

@@ -81,12 +81,21 @@ all: $(PFW_BIN)
 
 $(B)/cli/main.o: cli/main.c
 	@mkdir -p $(@D)
-	$(CC) $(CLI_CPPFLAGS) -Ilib/wsgi -Ilib/http $(ALL_CFLAGS) -c -o $@ $<
+	$(CC) $(CLI_CPPFLAGS) -Ilib/wsgi -Ilib/http -Ilib/log $(ALL_CFLAGS) \
+	    -c -o $@ $<
 
-$(PFW_BIN): $(B)/cli/main.o $(CLI_A) $(WSGI_A) $(HTTP_A) $(CORE_A)
+# The master's logging (lib/log glue), linked into the binary only.
+$(B)/cli/logsetup.o: cli/logsetup.c
 	@mkdir -p $(@D)
-	$(CC) $(ALL_LDFLAGS) -o $@ $(B)/cli/main.o $(CLI_A) $(WSGI_A) \
-	    $(HTTP_A) $(CORE_A) $(PY_LIBS) $(EV_LIBS) -lpthread
+	$(CC) $(CLI_CPPFLAGS) -Ilib/log -Ilib/wsgi $(ALL_CFLAGS) -c -o $@ $<
+
+# lib/log's archive by name: mk/log.mk is read after this file.
+$(PFW_BIN): $(B)/cli/main.o $(B)/cli/logsetup.o $(CLI_A) $(WSGI_A) \
+    $(B)/libpflog.a $(HTTP_A) $(CORE_A)
+	@mkdir -p $(@D)
+	$(CC) $(ALL_LDFLAGS) -o $@ $(B)/cli/main.o $(B)/cli/logsetup.o \
+	    $(CLI_A) $(WSGI_A) $(B)/libpflog.a $(HTTP_A) $(CORE_A) \
+	    $(PY_LIBS) $(EV_LIBS) -lpthread
 
 # `make run`: the bundled example on 127.0.0.1:8000 with the ev worker.
 RUN_CMD := $(PFW_BIN) -k ev -w 2 -b 127.0.0.1:8000 --chdir examples hello:app
