@@ -71,6 +71,7 @@ include mk/http.mk
 -include mk/log.mk
 -include mk/bench.mk
 -include mk/reliability.mk
+-include mk/lifecycle.mk
 
 check: deps-check
 	@echo "== all tests passed"

@@ -9,12 +9,14 @@
  */
 #include <errno.h>
 #include <fcntl.h>
+#include <pwd.h>
 #include <signal.h>
 #include <limits.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <strings.h>
+#include <sys/stat.h>
 #include <unistd.h>
 
 #include <prefork/arbiter.h>
@@ -39,6 +41,7 @@ typedef struct {
     char              **argv;
     char               *cmd_args;        /* GUNICORN_CMD_ARGS at start */
     int                 start_dir;       /* the start-up cwd, for reloads */
+    pf_arbiter         *arb;             /* HUP: rebind, new timeouts */
 } run_state;
 
 
@@ -95,7 +98,7 @@ export_env(const pfc_settings *s)
             continue;
         }
         *eq = '\0';
-        if (setenv(kv, eq + 1, 1) != 0) {
+        if (pfw_setenv(kv, eq + 1) != 0) {
             fprintf(stderr, "\nError: setenv(%s) failed: %s\n", kv,
                     strerror(errno));
             free(kv);
@@ -175,6 +178,11 @@ fill_app(run_state *st, const pfc_settings *s, char **argv)
     app->proc_name = s->proc_name != NULL ? s->proc_name
                                           : s->default_proc_name;
     app->daemon = s->daemon;
+    app->autoreload = s->reload;
+    app->reload_engine = s->reload_engine;    /* PFC_RELOAD_ = PFW_RELOAD_ */
+    app->reload_extra_files = (const char *const *) s->reload_extra_files.v;
+    app->paste = s->paste != NULL;
+    app->paste_global = (const char *const *) s->raw_paste_global_conf.v;
     app->reload = reload_config;
     app->reload_ud = st;
     free(st->forwarded);
@@ -191,7 +199,8 @@ fill_app(run_state *st, const pfc_settings *s, char **argv)
 static void
 fill_config(run_state *st, const pfc_settings *s, char **argv)
 {
-    pf_config  *cfg = &st->cfg;
+    pf_config      *cfg = &st->cfg;
+    struct passwd  *pw;
 
     pf_config_init(cfg);
     cfg->workers = (int) s->workers;
@@ -207,7 +216,13 @@ fill_config(run_state *st, const pfc_settings *s, char **argv)
     cfg->keep_stdio = s->enable_stdio_inheritance;
     /* the defaults are the current ids: only a change is applied */
     if (s->user != (long) geteuid()) {
-        snprintf(st->user, sizeof(st->user), "%ld", s->user);
+        /* initgroups(3) looks the user's groups up by name */
+        pw = s->initgroups ? getpwuid((uid_t) s->user) : NULL;
+        if (pw == NULL || (size_t) snprintf(st->user, sizeof(st->user), "%s",
+                                            pw->pw_name) >= sizeof(st->user))
+        {
+            snprintf(st->user, sizeof(st->user), "%ld", s->user);
+        }
         cfg->user = st->user;
     }
     if (s->group != (long) getegid()) {
@@ -389,17 +404,8 @@ warn_fixed(const pfc_settings *o, const pfc_settings *n)
     static const char  tail[] = "changed on reload: it needs a restart "
                                 "(or USR2) to take effect";
 
-    if (!same_list(&o->bind, &n->bind)) {
-        pf_log(PF_LOG_WARNING, "bind %s", tail);
-    }
     if (o->worker_kind != n->worker_kind) {
         pf_log(PF_LOG_WARNING, "worker_class %s", tail);
-    }
-    if (o->timeout != n->timeout) {
-        pf_log(PF_LOG_WARNING, "timeout %s", tail);
-    }
-    if (o->graceful_timeout != n->graceful_timeout) {
-        pf_log(PF_LOG_WARNING, "graceful_timeout %s", tail);
     }
     if (o->preload_app != n->preload_app) {
         pf_log(PF_LOG_WARNING, "preload_app %s", tail);
@@ -453,6 +459,24 @@ reload_config(pfw_app *app, void *ud)
     if (ns.chdir != NULL && chdir(ns.chdir) != 0) {
         pf_log_errno(PF_LOG_WARNING, errno, "chdir(%s) failed", ns.chdir);
     }
+    /* gunicorn re-binds when the addresses changed (after the chdir, so
+     * relative unix paths mean what they mean at start-up) */
+    if (!same_list(&st->s.bind, &ns.bind)
+        && pf_arbiter_rebind(st->arb, (const char *const *) ns.bind.v,
+                             ns.bind.n) != 0)
+    {
+        pfc_settings_free(&ns);
+        pfw_hooks_discard();
+        if (st->s.chdir != NULL && chdir(st->s.chdir) != 0) {
+            pf_log_errno(PF_LOG_WARNING, errno, "chdir(%s) failed",
+                         st->s.chdir);
+        }
+        pf_log(PF_LOG_ERROR, "Reload failed: the new addresses could not be "
+               "bound; the configuration and the workers stay as they were");
+        return -1;
+    }
+    pf_arbiter_set_timeouts(st->arb, (unsigned) ns.timeout,
+                            (unsigned) ns.graceful_timeout);
     warn_fixed(&st->s, &ns);
     for (i = 0; i < ns.warnings.n; i++) {
         pf_log(PF_LOG_WARNING, "%s", ns.warnings.v[i]);
@@ -460,8 +484,6 @@ reload_config(pfw_app *app, void *ud)
     pfc_logs_reload(&ns);                /* gunicorn 26.1 rebuilds its logger */
     export_env(&ns);
     /* the arbiter's copy keeps these: so must the workers */
-    ns.timeout = st->s.timeout;
-    ns.graceful_timeout = st->s.graceful_timeout;
     ns.preload_app = st->s.preload_app;
     free(ns.proc_name);
     ns.proc_name = st->s.proc_name;
@@ -487,6 +509,8 @@ main(int argc, char **argv)
     pfc_settings         *s = &st.s;
     const char           *cmd_args = getenv("GUNICORN_CMD_ARGS");
     pf_arbiter           *a;
+    struct stat           tmpst;
+    int                   sd_fds;
     char                  err[1024];
     size_t                i;
     int                   status, rc;
@@ -540,22 +564,33 @@ main(int argc, char **argv)
     }
     log_warnings(s);
     publish_cfg(s);
+    /* heartbeats live in shared memory, but gunicorn's check stays */
+    if (s->worker_tmp_dir != NULL
+        && (stat(s->worker_tmp_dir, &tmpst) != 0 || !S_ISDIR(tmpst.st_mode)))
+    {
+        fprintf(stderr, "\nError: %s doesn't exist. Can't create workertmp.\n",
+                s->worker_tmp_dir);
+        return PFC_EXIT_CONFIG;
+    }
     fill_config(&st, s, argv);
     ops = *pick_ops(s);
     pfw_hooks_ops(&ops);
+    pfw_lifecycle_ops(&ops, &st.app);
     pfc_logs_ops(&ops, s);
     pfc_logs_starting(s);
 
+    sd_fds = pfw_systemd_listen_fds();    /* pf_arbiter_new() unsets it */
     a = pf_arbiter_new(&st.cfg, &ops, &st.app);
     if (a == NULL) {
         pf_log_errno(PF_LOG_ERROR, errno, "pf_arbiter_new() failed");
         return PFC_EXIT_CONFIG;
     }
-    for (i = 0; i < s->bind.n; i++) {
-        if (pf_arbiter_listen(a, s->bind.v[i]) != 0) {
-            pf_arbiter_free(a);
-            return PFC_EXIT_CONFIG;
-        }
+    st.arb = a;
+    if (pfw_listen_all(a, s->bind.v, s->bind.n, sd_fds,
+                       s->source[PFC_S_BIND] != PFC_SRC_DEFAULT) != 0)
+    {
+        pf_arbiter_free(a);
+        return PFC_EXIT_CONFIG;
     }
     status = pf_arbiter_run(a);
     pf_arbiter_free(a);

@@ -8,7 +8,7 @@
 set -eu
 
 pkgs_build="build-essential pkg-config libev-dev python3-dev"
-pkgs_check="check groff-base curl python3-flask python3-django systemd valgrind iproute2"
+pkgs_check="check groff-base curl python3-flask python3-django systemd valgrind iproute2 nginx-light libnginx-mod-stream python3-pastedeploy"
 pkgs_bench="wrk gunicorn uwsgi uwsgi-plugin-python3 nginx-light python3-flask python3-falcon iproute2"
 pkgs_fuzz="clang libclang-rt-14-dev libhttp-parser-dev"
 

@@ -72,6 +72,7 @@ static const char reloader_src[] =
     "            if m != old:\n"
     "                _changed(f)\n"
     "                return\n"
+    "        _watching('poll', len(mtimes))\n"
     "        time.sleep(interval)\n"
     "\n"
     "def _glob_root(p):\n"
@@ -92,11 +93,14 @@ static const char reloader_src[] =
     "                os.path.basename(f))\n"
     "        dirs = set(wanted)\n"
     "        dirs.update(os.path.abspath(_glob_root(p)) for p in patterns)\n"
-    "        for d in dirs - seen:\n"
+    "        new = dirs - seen\n"
+    "        for d in new:\n"
     "            wd = _ino_add(fd, d)\n"
     "            if wd >= 0:\n"
     "                wds[wd] = d\n"
     "                seen.add(d)\n"
+    "        if new:\n"
+    "            _watching('inotify', len(seen))\n"
     "        for wd, name in _ino_read(fd, 1000):\n"
     "            d = wds.get(wd)\n"
     "            if d is None:\n"
@@ -177,8 +181,10 @@ c_ino_read(PyObject *self, PyObject *args)
     struct pollfd          p;
     PyObject              *l, *t;
     ssize_t                n;
-    char                   buf[8192]
-                           __attribute__((aligned(__alignof__(struct inotify_event))));
+    union {
+        struct inotify_event  ev;           /* aligns the buffer */
+        char                  b[8192];
+    }                      buf;
     char                  *q;
     int                    fd, ms, r;
 
@@ -196,11 +202,11 @@ c_ino_read(PyObject *self, PyObject *args)
         return l;
     }
     for ( ;; ) {
-        n = read(fd, buf, sizeof(buf));
+        n = read(fd, buf.b, sizeof(buf.b));
         if (n <= 0) {
             break;                         /* EAGAIN: all read */
         }
-        for (q = buf; q < buf + n; q += sizeof(*ev) + ev->len) {
+        for (q = buf.b; q < buf.b + n; q += sizeof(*ev) + ev->len) {
             ev = (struct inotify_event *) q;
             t = Py_BuildValue("(is)", ev->wd, ev->len > 0 ? ev->name : "");
             if (t == NULL || PyList_Append(l, t) < 0) {
@@ -232,7 +238,31 @@ c_changed(PyObject *self, PyObject *args)
 }
 
 
+/* The first pass is done: from now on a change is seen.  Logged after the
+ * poll engine's first pass, and whenever inotify watches more directories
+ * (tests wait for it before touching a file). */
+static PyObject *
+c_watching(PyObject *self, PyObject *args)
+{
+    const char  *engine;
+    int          n;
+    static int   said;
+
+    (void) self;
+    if (!PyArg_ParseTuple(args, "si", &engine, &n)) {
+        return NULL;
+    }
+    if (engine[0] == 'i' || !said) {
+        pf_log(PF_LOG_DEBUG, "Reloader (%s) watching %d %s", engine, n,
+               engine[0] == 'i' ? "directories" : "files");
+    }
+    said = 1;
+    Py_RETURN_NONE;
+}
+
+
 static PyMethodDef c_funcs[] = {
+    { "_watching", c_watching, METH_VARARGS, NULL },
     { "_ino_open", c_ino_open, METH_NOARGS, NULL },
     { "_ino_add", c_ino_add, METH_VARARGS, NULL },
     { "_ino_read", c_ino_read, METH_VARARGS, NULL },
