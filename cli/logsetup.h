@@ -33,10 +33,11 @@ void  pfc_logs_starting(const pfc_settings *s);
  * (an ERROR says why) and -1 is returned. */
 int   pfc_logs_reload(const pfc_settings *s);
 
-/* Wrap the master callbacks of ops: USR1 reopens the master's files, the
- * worker count goes to the log and StatsD when it changes, and with
- * --enable-backlog-metric the listen backlog is sampled.  Call after
- * every other filler of ops (pfw_hooks_ops). */
+/* Wrap callbacks of ops: USR1 reopens the master's files, the worker
+ * count goes to the log and StatsD when it changes, with
+ * --enable-backlog-metric the listen backlog is sampled, and a new worker
+ * makes the logger its own before its kind's init.  Call after
+ * pfw_hooks_ops (each wrapper calls what it replaced). */
 void  pfc_logs_ops(pf_worker_ops *ops, const pfc_settings *s);
 
 #endif /* PFC_LOGSETUP_H */
