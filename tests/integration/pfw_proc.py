@@ -128,6 +128,13 @@ class Proc:
             self.proc.kill()
             self.proc.wait(DEADLINE)
 
+    def finish(self):
+        """At the end of a test: kill what still runs, then look for a
+        sanitizer report in the whole log (once every writer is gone)."""
+        self.kill()
+        if self.eof(5):
+            self.check_sanitizer()
+
 
 def connect(addr, timeout=DEADLINE):
     """addr: a port on 127.0.0.1, ('127.0.0.1', port) or a unix path."""

@@ -55,7 +55,7 @@ class Base(unittest.TestCase):
 
     def tearDown(self):
         for p in self.procs:
-            p.kill()
+            p.finish()
         shutil.rmtree(self.tmp, ignore_errors=True)
 
     def path(self, *names):

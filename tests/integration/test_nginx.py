@@ -116,7 +116,7 @@ class BehindNginx(unittest.TestCase):
 
     def tearDown(self):
         if self.app is not None:
-            self.app.kill()
+            self.app.finish()
 
     def serve(self, *flags):
         self.app = Proc([BINARY, "-w", "1", "--proxy-protocol", "v1",

@@ -50,7 +50,7 @@ class Base(unittest.TestCase):
 
     def tearDown(self):
         for p in self.procs:
-            p.kill()
+            p.finish()
         shutil.rmtree(self.tmp, ignore_errors=True)
 
     def start(self, args, env=None, cwd=APPS, serving=True):
@@ -166,6 +166,7 @@ class Environment(Base):
         q = self.start(["-p", pidf, "-b", "127.0.0.1:%d" % free_port(),
                         APP], serving=False)
         self.assertEqual(q.wait(), 1)
+        self.assertTrue(q.eof())
         self.assertIn("Already running on PID %d" % p.pid, q.log())
         self.assertEqual(p.stop(), 0)
         self.assertFalse(os.path.exists(pidf))
@@ -174,6 +175,7 @@ class Environment(Base):
         missing = self.path("nope")
         p = self.start(["--worker-tmp-dir", missing, APP], serving=False)
         self.assertEqual(p.wait(), 1)
+        self.assertTrue(p.eof())
         self.assertIn("Error: %s doesn't exist. Can't create workertmp."
                       % missing, p.log())
         port = free_port()
