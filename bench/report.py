@@ -214,7 +214,7 @@ def render(hdr, rows, right=()):
 
 def memory(d):
     hdr = ("server", "app", "RSS idle MiB master+workers", "RSS after",
-           "PSS after", "start-up ms: median (runs)", "CPU ms")
+           "PSS after", "start-up ms: median (runs)", "CPU ms", "runq")
     rows = []
     for s in d.ordered_servers():
         for app in APPS:
@@ -229,8 +229,9 @@ def memory(d):
                          fmt(ma["pss"]) if ma else "-",
                          "%s (%s)" % (fmt(med(st), "%.1f"),
                                       ", ".join("%.0f" % x for x in st)),
-                         fmt(med([num(k.get("cpu_ms")) for k in kv]))))
-    return render(hdr, rows, right={4, 6})
+                         fmt(med([num(k.get("cpu_ms")) for k in kv])),
+                         fmt(med([num(k.get("runq")) for k in kv]))))
+    return render(hdr, rows, right={4, 6, 7})
 
 
 def ratio(a, b):
@@ -287,9 +288,14 @@ def balance(d):
             continue
         shares = [num(b["min_share"]) for b in bs]
         lines.append("  %-16s splits %s   min share %s (worst of %d runs)"
-                     % (s, "  ".join(b["split"] for b in bs),
+                     % (s, "  ".join(split(b) for b in bs),
                         fmt(100 * min(shares), "%.0f%%"), len(bs)))
     return "\n".join(lines) if lines else "  (not measured)"
+
+
+def split(b):
+    q = b.get("queued", "0")
+    return b["split"] + ("" if q in ("0", "") else "+%sq" % q)
 
 
 class Targets:
@@ -440,7 +446,7 @@ def targets(d):
                 t.na(name, "only %d runs" % len(bs))
             else:
                 t.check(name, bad, 0, "splits %s; worst %.0f%%, %d of %d "
-                        "runs under 35%%" % (" ".join(b["split"] for b in bs),
+                        "runs under 35%%" % (" ".join(split(b) for b in bs),
                                             100 * min(shares), bad,
                                             len(bs)))
     return "\n".join(t.out)
@@ -509,12 +515,15 @@ def main(argv):
     print(legend())
     print()
     print("Memory and start-up (VmRSS of each process; idle = before any "
-          "load; start-up: wall ms\nfrom exec to the first 200, and the CPU "
-          "ms the server's live threads had used by then)")
+          "load; start-up: wall ms\nfrom exec to the first 200; CPU ms the "
+          "server's live threads had used by then;\nrunq = mean runnable "
+          "tasks on the machine meanwhile, the server's included: above the "
+          "2 cores,\nthe start-up waited for CPU)")
     print(memory(d))
     print()
     print("Connection balance (hello, %s keep-alive connections; "
-          "established connections per worker, ss -tnp)"
+          "established connections per worker, ss -tnp;\n+Nq = N more "
+          "connected but still in the listen queue, counted in the shares)"
           % d.info.get("conns", "50"))
     print(balance(d))
     print()

@@ -424,10 +424,21 @@ def start(cmd, logpath):
     return p, t0
 
 
-def wait_first_200(p, t0, port, path, timeout):
-    """ms from exec to the first 200, or None if it exited or timed out."""
+def procs_running():
+    m = re.search(r"^procs_running (\d+)", read("/proc/stat") or "", re.M)
+    return int(m.group(1)) if m else 0
+
+
+def wait_first_200(p, t0, port, path, timeout, runq=None):
+    """ms from exec to the first 200, or None if it exited or timed out.
+
+    runq, a list, gets the machine's runnable tasks at each poll, less this
+    one: how much the start-up had to share the cores.
+    """
     deadline = t0 + timeout
     while time.perf_counter() < deadline:
+        if runq is not None:
+            runq.append(max(0, procs_running() - 1))
         if probe(port, path):
             return (time.perf_counter() - t0) * 1000
         if p.poll() is not None:
@@ -441,14 +452,18 @@ def timed_start(cmd, logpath, port, path, timeout):
 
     Besides the wall time, which other load on the shared machine stretches,
     it keeps the CPU the server's live threads had used by then (schedstat,
-    ns), which that load hardly changes.  (The machine's busy ticks are too
-    coarse, 10 ms, to say how loaded it was over a window this short.)
+    ns), which that load hardly changes, and the mean number of runnable
+    tasks on the machine meanwhile (besides this driver; the server's own
+    count too).  The machine's busy ticks are too coarse, 10 ms, to say how
+    loaded it was over a window this short.
     """
+    runq = []
     p, t0 = start(cmd, logpath)
-    ms = wait_first_200(p, t0, port, path, timeout)
+    ms = wait_first_200(p, t0, port, path, timeout, runq)
     if ms is None:
         return p, None, {}
-    return p, ms, {"cpu_ms": "%.1f" % (tree_sched_ns(p.pid) / 1e6)}
+    return p, ms, {"cpu_ms": "%.1f" % (tree_sched_ns(p.pid) / 1e6),
+                   "runq": "%.1f" % (sum(runq) / len(runq) if runq else 0)}
 
 
 def wait_port_free(port, timeout=5.0):
@@ -503,7 +518,11 @@ def wrk_cmd(cfg, srv, app, mode, duration):
 
 
 def ss_counts(port):
-    """pid -> established connections on the server side of port."""
+    """pid -> established connections on the server side of port.
+
+    Key 0 counts connections no process holds yet: the handshake is done but
+    they still wait in the listen queue, not accepted by any worker.
+    """
     try:
         out = subprocess.run(
             ["ss", "-tnpH", "state", "established", "( sport = :%d )" % port],
@@ -512,7 +531,8 @@ def ss_counts(port):
         return {}
     counts = {}
     for line in out.splitlines():
-        for pid in set(re.findall(r"pid=(\d+)", line)):
+        pids = set(re.findall(r"pid=(\d+)", line)) or {"0"}
+        for pid in pids:
             counts[int(pid)] = counts.get(int(pid), 0) + 1
     return counts
 
@@ -619,6 +639,11 @@ def bench_server_app(cfg, rows, srv, app, loads, logdir):
             return
         rows.add("start", srv.name, app, "-", i, ms="%.1f" % ms, **extra)
         if i < cfg.startup_runs:
+            # let every worker finish booting first: a uwsgi or gunicorn
+            # worker signalled in the middle of its boot can miss the
+            # signal and hold the stop for its full 10 s
+            wait_workers(p, cfg.workers, 10.0)
+            time.sleep(0.1)
             stop(p)
             wait_port_free(srv.port)
     try:
@@ -670,15 +695,19 @@ def balance(cfg, rows, srv, p, app):
         sample = r.pop("ss", {})
         workers = tree(p.pid)[1:] or [p.pid]
         counts = [sample.get(x, 0) for x in workers]
-        extra = sum(v for k, v in sample.items() if k not in workers)
-        total = sum(counts)
+        queued = sample.get(0, 0)
+        extra = sum(v for k, v in sample.items() if k and k not in workers)
+        # shares of every established connection, accepted or not: a worker
+        # that leaves 48 of 50 in the queue does not hold 50 %
+        total = sum(counts) + queued + extra
         share = min(counts) / total if total else 0.0
         rows.add("balance", srv.name, app, "get-ka", i,
-                 split="/".join(str(c) for c in counts), other=extra,
-                 min_share="%.3f" % share, closes=0,
+                 split="/".join(str(c) for c in counts), queued=queued,
+                 other=extra, min_share="%.3f" % share, closes=0,
                  worker_cpu_s=r["worker_cpu_s"], rps=r["rps"])
-        log("%-16s balance #%d: %s (min share %.0f%%)"
-            % (srv.name, i, "/".join(map(str, counts)), 100 * share))
+        log("%-16s balance #%d: %s%s (min share %.0f%%)"
+            % (srv.name, i, "/".join(map(str, counts)),
+               " +%d not accepted" % queued if queued else "", 100 * share))
         time.sleep(min(cfg.pause, 0.3))
 
 
