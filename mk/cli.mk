@@ -67,7 +67,7 @@ man-cli: $(CLI_GEN_MAN)
 	    !skip { print }' $(CLI_MAN) > $(B)/cli/prefork-wsgi.1.new
 	mv $(B)/cli/prefork-wsgi.1.new $(CLI_MAN)
 
-check: check-cli
+check-suites: check-cli
 
 # ---- the prefork-wsgi binary ---------------------------------------------
 # Reserved for the lead / WSGI engineer: cli/main.c and the rule that links

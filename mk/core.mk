@@ -94,7 +94,7 @@ check-install:
 	test ! -e $(B)/stage/usr/lib/$(CORE_SONAME) -a ! -e $(B)/stage/usr/include/prefork
 	@echo "install: staged install builds examples/echo.c with pkg-config alone"
 
-check: check-core check-abi check-man check-install
+check-suites: check-core check-abi check-man check-install
 
 install: $(CORE_A) $(CORE_SO) $(CORE_PC)
 	$(INSTALL) -d $(DESTDIR)$(LIBDIR) $(DESTDIR)$(INCLUDEDIR)/prefork \

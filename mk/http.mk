@@ -40,7 +40,7 @@ $(HTTP_TEST_BIN): $(HTTP_TEST_OBJ) $(B)/tests/helpers.o $(HTTP_A)
 check-http: $(HTTP_TEST_BIN)
 	$(HTTP_TEST_BIN)
 
-check: check-http
+check-suites: check-http
 
 # ---- fuzzing (clang + libFuzzer; not part of make check) ----------------
 FUZZ_CC      ?= clang

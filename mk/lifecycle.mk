@@ -15,4 +15,4 @@ check-lifecycle: $(B)/prefork-wsgi
 	    tests/integration/test_privileges.py tests/integration/test_nginx.py \
 	    tests/integration/test_devel.py
 
-check: check-lifecycle
+check-suites: check-lifecycle

@@ -37,4 +37,4 @@ $(LOG_TEST_BIN): $(LOG_TEST_OBJ) $(B)/tests/helpers.o $(LOG_A) $(CORE_A)
 check-logs: $(LOG_TEST_BIN)
 	$(LOG_TEST_BIN)
 
-check: check-logs
+check-suites: check-logs

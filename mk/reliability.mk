@@ -37,4 +37,4 @@ stress: $(B)/prefork-wsgi $(REL_LOADGEN)
 	$(REL_ENV) timeout 900 $(REL_PY) -m unittest -v \
 	    tests/reliability/test_stress.py $(if $(ONLY),-k $(ONLY))
 
-check: check-reliability
+check-suites: check-reliability

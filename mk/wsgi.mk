@@ -49,7 +49,7 @@ $(WSGI_TEST_BIN): $(WSGI_TEST_OBJ) $(WSGI_A) $(B)/libpflog.a $(HTTP_A) \
 check-wsgi: $(WSGI_TEST_BIN)
 	ASAN_OPTIONS=$${ASAN_OPTIONS:-detect_leaks=0} $(WSGI_TEST_BIN)
 
-check: check-wsgi
+check-suites: check-wsgi
 
 # The real binary, driven by Debian's interpreter (the one it embeds):
 # probe, Flask and Django apps on every worker kind, boot errors, signals;
@@ -61,4 +61,4 @@ check-wsgi-integration: $(B)/prefork-wsgi
 	    $(PY_EXE) -m unittest -v tests/integration/test_wsgi.py \
 	    tests/integration/test_config.py tests/integration/test_logging.py
 
-check: check-wsgi-integration
+check-suites: check-wsgi-integration
