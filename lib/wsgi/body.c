@@ -28,6 +28,7 @@
 #define DIRECT_MIN    8192
 #define SPOOL_CHUNK   65536          /* recv room while spooling */
 #define WIN_SIZE      65536          /* read window over the spool */
+#define READ_ROOM     8192           /* the least a read reserves */
 
 
 void
@@ -503,6 +504,16 @@ pfw_body_read(pfw_conn *c, char *dst, size_t n)
 }
 
 
+/* A chunked body (of unknown size) stays in memory while it fits in
+ * BODY_BUFFER together with its head and the room of the next read: past
+ * that the buffer would double, to 2 MiB, for its last few bytes. */
+static int
+chunked_big(const pfw_conn *c)
+{
+    return c->len + READ_ROOM > BODY_BUFFER;
+}
+
+
 int
 pfw_body_prefetch(pfw_conn *c, int eof)
 {
@@ -540,15 +551,13 @@ pfw_body_prefetch(pfw_conn *c, int eof)
                                         : "Invalid chunked body");
             return PFW_CLOSE;
         }
-        if (c->sfd >= 0
-            || (c->srv->spool && c->bend - c->bpos > BODY_BUFFER))
-        {
-            return spool_chunked(c, eof);
-        }
-        if (c->bdone) {
+        if (c->bdone && c->sfd < 0) {
             return PFW_DONE;
         }
-        if (c->bend - c->bpos > BODY_BUFFER) {
+        if (c->sfd >= 0 || (c->srv->spool && chunked_big(c))) {
+            return spool_chunked(c, eof);
+        }
+        if (chunked_big(c)) {
             c->bblock = 1;
             return PFW_DONE;
         }
