@@ -145,7 +145,9 @@ typedef struct pfw_conn {
     int             keep_alive;      /* final decision */
     int             error_close;     /* close once the queue drains */
     int             write_failed;    /* write() hit a dead socket: errno */
-    int             nobody_warned;   /* dropped body bytes were logged */
+    int             nobody_warned;   /* dropped body bytes were logged
+                                        (no-body status, or past
+                                        Content-Length) */
     char            cl[24];          /* Content-Length we add, as text */
     int64_t         known_len;       /* total body when known, else -1 */
     pfh_response    r;
@@ -263,6 +265,9 @@ int        pfw_response_commit(pfw_conn *c);
 /* Body bytes the response may not carry (HEAD, 1xx, 204, 304) are
  * dropped: a WARNING once per response, as gunicorn 26.1. */
 void       pfw_response_dropped(pfw_conn *c);
+/* len more body bytes are on their way: past Content-Length the rest is
+ * dropped, with one WARNING per response. */
+void       pfw_response_overlong(pfw_conn *c, uint64_t len);
 int        pfw_response_body(pfw_conn *c, const char *p, size_t len,
                              PyObject *owner);
 

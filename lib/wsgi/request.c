@@ -153,6 +153,7 @@ queue_file(pfw_conn *c, int fd, off_t off, size_t count)
         return 0;
     }
     if (c->r.has_length && count > c->r.content_length) {
+        pfw_response_overlong(c, count);
         count = (size_t) c->r.content_length;
     }
     if (c->r.has_length && count < c->r.content_length) {

@@ -154,29 +154,52 @@ pfw_response_commit(pfw_conn *c)
 }
 
 
+/* A str item of the environ for a log line (borrowed from the environ;
+ * the head's views may be gone by now), or "-". */
+static const char *
+environ_str(pfw_conn *c, const char *key)
+{
+    PyObject    *v = NULL;
+    const char  *s = NULL;
+
+    if (c->environ != NULL) {
+        v = PyDict_GetItemString(c->environ, key);
+    }
+    if (v != NULL && PyUnicode_Check(v)) {
+        s = PyUnicode_AsUTF8(v);
+        if (s == NULL) {
+            PyErr_Clear();
+        }
+    }
+    return s != NULL ? s : "-";
+}
+
+
 void
 pfw_response_dropped(pfw_conn *c)
 {
-    PyObject    *m = NULL;
-    const char  *ms = NULL;
-
     if (c->nobody_warned) {
         return;
     }
     c->nobody_warned = 1;
-    if (c->environ != NULL) {
-        /* borrowed; the head's views may be gone by now */
-        m = PyDict_GetItemString(c->environ, "REQUEST_METHOD");
-    }
-    if (m != NULL && PyUnicode_Check(m)) {
-        ms = PyUnicode_AsUTF8(m);
-        if (ms == NULL) {
-            PyErr_Clear();
-        }
-    }
     pf_log(PF_LOG_WARNING, "WSGI app sent body bytes on a no-body response "
            "(method=%s status=%d); dropping per RFC 9110.",
-           ms != NULL ? ms : "-", c->r.status);
+           environ_str(c, "REQUEST_METHOD"), c->r.status);
+}
+
+
+/* gunicorn truncates silently; the app has a bug worth a line. */
+void
+pfw_response_overlong(pfw_conn *c, uint64_t len)
+{
+    if (c->nobody_warned || len <= c->r.content_length - c->r.sent) {
+        return;
+    }
+    c->nobody_warned = 1;
+    pf_log(PF_LOG_WARNING, "Response body for %s %s exceeded its "
+           "Content-Length (%llu bytes); extra bytes dropped",
+           environ_str(c, "REQUEST_METHOD"), environ_str(c, "RAW_URI"),
+           (unsigned long long) c->r.content_length);
 }
 
 
@@ -190,6 +213,8 @@ pfw_response_body(pfw_conn *c, const char *p, size_t len, PyObject *owner)
 
     if (c->r.no_body && len > 0) {
         pfw_response_dropped(c);
+    } else if (c->r.has_length) {
+        pfw_response_overlong(c, len);
     }
     n = pfh_body_iov(&c->r, p, len, hdr, iov);
     if (n == 1) {
