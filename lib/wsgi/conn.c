@@ -241,9 +241,10 @@ pfw_conn_release_py(pfw_conn *c)
 
 /* Unread input at close() makes the kernel send a reset, which can destroy
  * the response still in flight: half-close, read what the client still
- * sends (bounded), then close (RFC 9112 §9.6). */
-static void
-linger_close(pfw_conn *c)
+ * sends (bounded), then close (RFC 9112 §9.6).  Async connections only
+ * take what has arrived already. */
+void
+pfw_conn_linger(pfw_conn *c)
 {
     char       scratch[4096];
     size_t     total = 0;
@@ -272,6 +273,27 @@ linger_close(pfw_conn *c)
 }
 
 
+/* Did the client send anything this server has not read?  A body not read
+ * to its end, or bytes past the current request (pipelined).  The request
+ * itself, answered and closed without pfw_body_finish(), is not: its head
+ * and body end at bpos (chunked: bend). */
+static int
+unread_input(const pfw_conn *c)
+{
+    size_t  end = c->pos;
+
+    if (c->berr != 0 || (c->bkind == PFH_BODY_LENGTH && c->bleft > 0)
+        || (c->bkind == PFH_BODY_CHUNKED && !c->bdone))
+    {
+        return 1;
+    }
+    if (c->head_len > 0 && c->pos + c->head_len <= c->bpos) {
+        end = c->bkind == PFH_BODY_CHUNKED ? c->bend : c->bpos;
+    }
+    return end < c->len;
+}
+
+
 void
 pfw_conn_close(pfw_conn *c)
 {
@@ -287,12 +309,10 @@ pfw_conn_close(pfw_conn *c)
         drop_py(c);
     }
     pfw_out_clear(c);
-    unread = c->pos < c->len || c->berr != 0
-             || (c->bkind == PFH_BODY_LENGTH && c->bleft > 0)
-             || (c->bkind == PFH_BODY_CHUNKED && !c->bdone);
+    unread = unread_input(c);
     pfw_body_release(c);
     if (unread) {
-        linger_close(c);
+        pfw_conn_linger(c);
     }
     close(c->fd);
     c->fd = -1;
@@ -360,9 +380,7 @@ pfw_conn_wait(pfw_conn *c, short events, long long deadline)
         if (r == -1 && errno != EINTR) {
             return -1;
         }
-        if (c->srv->w != NULL) {
-            pf_worker_heartbeat(c->srv->w);
-        }
+        pfw_server_beat(c->srv);
     }
 }
 
@@ -456,6 +474,9 @@ pfw_conn_parse(pfw_conn *c, int eof)
     char  ip[64];
     int   r;
 
+    if (c->last_len == 0) {
+        c->head_len = 0;                   /* the last request is over */
+    }
     if (c->last_len == 0 && c->pos > 0) {
         /* a fresh head: move the pipelined rest to the front */
         memmove(c->buf, c->buf + c->pos, c->len - c->pos);
@@ -505,6 +526,8 @@ pfw_conn_parse(pfw_conn *c, int eof)
 }
 
 
+/* The head has one deadline, however its bytes trickle in (a slowloris
+ * re-arming a per-read timeout would hold the worker forever). */
 int
 pfw_conn_read_head(pfw_conn *c, int idle_ms)
 {
@@ -533,10 +556,23 @@ pfw_conn_read_head(pfw_conn *c, int idle_ms)
         if (errno != EAGAIN) {
             return PFW_CLOSE;
         }
-        if (pfw_conn_wait(c, POLLIN, deadline) != 1) {
+        r = pfw_conn_wait(c, POLLIN, deadline);
+        if (r == 0 && idle_ms == 0 && c->len > c->pos) {
+            pfw_conn_head_timeout(c);
+        }
+        if (r != 1) {
             return PFW_CLOSE;
         }
     }
+}
+
+
+void
+pfw_conn_head_timeout(pfw_conn *c)
+{
+    pf_log(PF_LOG_DEBUG, "Request head incomplete after %d s: 408",
+           c->srv->io_ms / 1000);
+    pfw_conn_error(c, 408, "");
 }
 
 
@@ -548,6 +584,11 @@ pfw_conn_serve(pfw_conn *c)
     for ( ;; ) {
         idle = c->nreq > 0 && c->pos == c->len
                ? (int) c->srv->app->keepalive * 1000 : 0;
+        if (c->nreq == 0 && pfw_server_draining(c->srv)) {
+            /* taken from the backlog on the way out: a short wait for a
+             * request that is not there yet */
+            idle = PFW_DRAIN_GRACE_MS;
+        }
         r = pfw_conn_read_head(c, idle);
         if (r != PFW_DONE) {
             pfw_out_flush(c);              /* a 4xx page, if any */

@@ -14,6 +14,22 @@
  * (26/24 instead of 25/25 for 50 connections) halves how often workers
  * racing for a burst pause each other: a burst of 50 is in within about
  * 10 ms instead of 30.
+ *
+ * Heads: a request head has one deadline, --timeout after the connection
+ * was accepted (its first request) or after its first byte arrived (a
+ * later one; the idle wait before it is --keep-alive's), however its bytes
+ * trickle in: a client that has not finished its head by then gets 408
+ * (nothing received: a plain close).  Bodies and writes keep a per-read
+ * inactivity timer of --timeout.
+ *
+ * Drain (SIGTERM, max-requests): accepting stops; on SIGTERM what already
+ * waits in the listen queues is accepted first (one pass, up to EAGAIN):
+ * those clients were sent to this server and would otherwise be reset when
+ * the master exits.  Requests in flight finish, with Connection: close.  A
+ * connection that never had a request gets PFW_DRAIN_GRACE_MS to send one
+ * (its bytes may be in the socket, unread); an idle keep-alive connection
+ * is closed at once, half-closed and drained first so that a request
+ * racing the close meets a FIN (the client retries it), not a reset.
  */
 #include "evloop.h"
 
@@ -34,7 +50,7 @@
 static void conn_cb(struct ev_loop *loop, ev_io *w, int revents);
 static void timer_cb(struct ev_loop *loop, ev_timer *w, int revents);
 static int  progress(pfw_evloop *l, pfw_evconn *ec, int eof);
-static void drain(pfw_evloop *l);
+static void drain(pfw_evloop *l, int backlog);
 
 
 #define EC_OF(ptr, member) \
@@ -68,6 +84,37 @@ static double
 io_secs(const pfw_evloop *l)
 {
     return l->srv.io_ms / 1000.0;
+}
+
+
+/* A connection that never had a request and has sent nothing so far. */
+static int
+silent(const pfw_evconn *ec)
+{
+    return ec->c.nreq == 0 && ec->c.len == ec->c.pos;
+}
+
+
+/* The head's own deadline, or the drain grace when that comes first. */
+static void
+head_timer(pfw_evloop *l, pfw_evconn *ec)
+{
+    long long  due = ec->deadline;
+
+    if (l->draining && silent(ec) && l->grace_end < due) {
+        due = l->grace_end;
+    }
+    set_timer(l, ec, (double) (due - pfw_now_ms()) / 1000.0);
+}
+
+
+/* A head starts now (a later request on a keep-alive connection). */
+static void
+head_start(pfw_evloop *l, pfw_evconn *ec)
+{
+    ec->state = PFW_EVC_HEAD;
+    ec->deadline = pfw_now_ms() + l->srv.io_ms;
+    head_timer(l, ec);
 }
 
 
@@ -200,6 +247,17 @@ idle_del(pfw_evloop *l, pfw_evconn *ec)
 }
 
 
+/* An idle keep-alive connection may have a request on its way: half-close
+ * and drain it first, so the close is a FIN the client retries on (RFC
+ * 9112 §9.3.1), not a reset. */
+static void
+close_idle(pfw_evloop *l, pfw_evconn *ec)
+{
+    pfw_conn_linger(&ec->c);
+    pfw_evloop_close(l, ec);
+}
+
+
 /* ec waits for its next request; past max_idle such connections the
  * oldest go (gthread: worker_connections - threads, as gunicorn).  0 when
  * ec itself was closed. */
@@ -218,10 +276,10 @@ idle_add(pfw_evloop *l, pfw_evconn *ec)
     l->nidle++;
     while (l->nidle > l->max_idle) {
         if (l->idle_head == ec) {
-            pfw_evloop_close(l, ec);
+            close_idle(l, ec);
             return 0;
         }
-        pfw_evloop_close(l, l->idle_head);
+        close_idle(l, l->idle_head);
     }
     return 1;
 }
@@ -310,7 +368,8 @@ add_conn(pfw_evloop *l, int fd, size_t idx, struct sockaddr_storage *ss,
     ev_init(&ec->timer, timer_cb);
     ec->timer.data = l;
     ev_io_start(l->loop, &ec->io);
-    set_timer(l, ec, io_secs(l));
+    ec->deadline = pfw_now_ms() + l->srv.io_ms;
+    head_timer(l, ec);
     ec->prev = NULL;
     ec->next = l->conns;
     if (l->conns != NULL) {
@@ -319,6 +378,18 @@ add_conn(pfw_evloop *l, int fd, size_t idx, struct sockaddr_storage *ss,
     l->conns = ec;
     l->nconns++;
     publish(l);
+}
+
+
+/* EMFILE and friends: back off instead of spinning, and say so at most
+ * once a second. */
+static void
+accept_failed(pfw_evloop *l, int err)
+{
+    pfw_server_accept_failed(&l->srv, err);
+    accept_stop(l);
+    ev_timer_set(&l->acc_pause, PFW_ACCEPT_PAUSE_MS / 1000.0, 0.);
+    ev_timer_start(l->loop, &l->acc_pause);
 }
 
 
@@ -334,7 +405,7 @@ accept_cb(struct ev_loop *loop, ev_io *w, int revents)
     (void) loop;
     (void) revents;
     if (pfw_server_draining(&l->srv)) {
-        drain(l);                       /* --max-requests: leave it */
+        drain(l, 0);                    /* --max-requests: leave it */
         return;
     }
     for (i = 0; i < ACCEPT_BURST && l->nconns < l->max_conns; i++) {
@@ -354,11 +425,7 @@ accept_cb(struct ev_loop *loop, ev_io *w, int revents)
                 l->forced = 0;
                 l->starved = 0;
             } else {
-                /* EMFILE and friends: back off instead of spinning */
-                pf_log_errno(PF_LOG_ERROR, errno, "accept4() failed");
-                accept_stop(l);
-                ev_timer_set(&l->acc_pause, 0.5, 0.);
-                ev_timer_start(l->loop, &l->acc_pause);
+                accept_failed(l, errno);
             }
             break;
         }
@@ -397,24 +464,68 @@ closing(pfw_evloop *l, pfw_evconn *ec)
 }
 
 
+/* One pass over the listen queues, each up to EAGAIN: what arrives after
+ * it is left to the siblings (or to the reset of the master's exit). */
 static void
-drain(pfw_evloop *l)
+take_backlog(pfw_evloop *l)
+{
+    struct sockaddr_storage  ss;
+    socklen_t                len;
+    unsigned                 n = 0;
+    size_t                   i;
+    int                      fd;
+
+    for (i = 0; i < l->nacc; i++) {
+        while (l->nconns < l->max_conns) {
+            len = sizeof(ss);
+            fd = accept4(l->acc[i].fd, (struct sockaddr *) &ss, &len,
+                         SOCK_NONBLOCK | SOCK_CLOEXEC);
+            if (fd == -1) {
+                if (errno == EINTR || errno == ECONNABORTED) {
+                    continue;
+                }
+                if (errno != EAGAIN) {
+                    pfw_server_accept_failed(&l->srv, errno);
+                }
+                break;
+            }
+            add_conn(l, fd, i, &ss, len);
+            n++;
+        }
+    }
+    if (n > 0) {
+        pf_log(PF_LOG_DEBUG, "Draining: %u connection%s taken from the "
+               "listen queue", n, n == 1 ? "" : "s");
+    }
+}
+
+
+static void
+drain(pfw_evloop *l, int backlog)
 {
     pfw_evconn  *ec, *next;
 
     if (!l->draining) {
         l->draining = 1;
+        l->grace_end = pfw_now_ms() + PFW_DRAIN_GRACE_MS;
         pfw_server_drain(&l->srv);
         accept_stop(l);
         ev_timer_stop(l->loop, &l->bal);
+        ev_timer_stop(l->loop, &l->acc_pause);
         publish(l);
+        if (backlog) {
+            take_backlog(l);
+        }
     }
     for (ec = l->conns; ec != NULL; ec = next) {
         next = ec->next;
         if (ec->state == PFW_EVC_IDLE
-            || (ec->state == PFW_EVC_HEAD && ec->c.len == ec->c.pos))
+            || (ec->state == PFW_EVC_HEAD && ec->c.nreq > 0
+                && ec->c.len == ec->c.pos))
         {
-            pfw_evloop_close(l, ec);
+            close_idle(l, ec);
+        } else if (ec->state == PFW_EVC_HEAD && silent(ec)) {
+            head_timer(l, ec);          /* the grace, at most */
         }
     }
     if (l->nconns == 0) {
@@ -436,7 +547,7 @@ pfw_evloop_after(pfw_evloop *l, pfw_evconn *ec, int r)
     }
     /* still APP: drain() must not close it under us */
     if (pfw_server_draining(&l->srv) && !l->draining) {
-        drain(l);                       /* --max-requests reached */
+        drain(l, 0);                    /* --max-requests reached */
     }
     if (r == PFW_CLOSE || l->exiting || l->draining) {
         pfw_evloop_close(l, ec);
@@ -446,7 +557,7 @@ pfw_evloop_after(pfw_evloop *l, pfw_evconn *ec, int r)
     set_events(l, ec, EV_READ);
     if (c->pos < c->len) {
         /* pipelined: serve the next request now, a few per round */
-        set_timer(l, ec, io_secs(l));
+        head_start(l, ec);
         if (++ec->burst < PIPELINE_BURST) {
             return progress(l, ec, 0);
         }
@@ -471,8 +582,7 @@ progress(pfw_evloop *l, pfw_evconn *ec, int eof)
         r = pfw_conn_parse(c, eof);
         if (r == PFW_AGAIN) {
             if (ec->state == PFW_EVC_IDLE && c->len > c->pos) {
-                ec->state = PFW_EVC_HEAD;
-                set_timer(l, ec, io_secs(l));
+                head_start(l, ec);
             }
             return 1;
         }
@@ -480,6 +590,7 @@ progress(pfw_evloop *l, pfw_evconn *ec, int eof)
             return closing(l, ec);
         }
         ec->state = PFW_EVC_BODY;
+        set_timer(l, ec, io_secs(l));
         if (c->req.expect_continue && c->bkind != PFH_BODY_NONE
             && c->len == c->bpos)
         {
@@ -523,9 +634,12 @@ read_in(pfw_evloop *l, pfw_evconn *ec)
     }
     if (n > 0) {
         if (ec->state == PFW_EVC_IDLE) {
-            ec->state = PFW_EVC_HEAD;
+            head_start(l, ec);
+        } else if (ec->state == PFW_EVC_HEAD) {
+            head_timer(l, ec);          /* the grace is over */
+        } else {
+            set_timer(l, ec, io_secs(l));
         }
-        set_timer(l, ec, io_secs(l));
         progress(l, ec, 0);
         return;
     }
@@ -587,6 +701,29 @@ conn_cb(struct ev_loop *loop, ev_io *w, int revents)
 }
 
 
+/* The head deadline (or the drain grace) passed. */
+static void
+head_expired(pfw_evloop *l, pfw_evconn *ec)
+{
+    long long  now = pfw_now_ms();
+
+    if (now < ec->deadline) {
+        if (l->draining && silent(ec) && now >= l->grace_end) {
+            close_idle(l, ec);           /* no request came in time */
+        } else {
+            head_timer(l, ec);           /* woke a little early */
+        }
+        return;
+    }
+    if (ec->c.len > ec->c.pos) {
+        pfw_conn_head_timeout(&ec->c);
+        closing(l, ec);
+        return;
+    }
+    pfw_evloop_close(l, ec);
+}
+
+
 static void
 timer_cb(struct ev_loop *loop, ev_timer *w, int revents)
 {
@@ -595,13 +732,19 @@ timer_cb(struct ev_loop *loop, ev_timer *w, int revents)
 
     (void) loop;
     (void) revents;
-    if (ec->state == PFW_EVC_APP) {
+    switch (ec->state) {
+    case PFW_EVC_APP:
         return;                          /* a pool thread has it */
-    }
-    if (ec->state != PFW_EVC_IDLE) {
+    case PFW_EVC_IDLE:
+        close_idle(l, ec);               /* --keep-alive ran out */
+        return;
+    case PFW_EVC_HEAD:
+        head_expired(l, ec);
+        return;
+    default:
         pf_log(PF_LOG_DEBUG, "Closing a connection that timed out");
+        pfw_evloop_close(l, ec);
     }
-    pfw_evloop_close(l, ec);
 }
 
 
@@ -635,7 +778,7 @@ ctl_cb(struct ev_loop *loop, ev_io *w, int revents)
         return;
     }
     if (st & PF_WORKER_DRAIN) {
-        drain(l);
+        drain(l, 1);
     }
     if (st & PF_WORKER_REOPEN) {
         reopen(l);
@@ -650,7 +793,9 @@ beat_cb(struct ev_loop *loop, ev_timer *w, int revents)
 
     (void) loop;
     (void) revents;
-    pf_worker_heartbeat(l->w);
+    if (l->may_beat == NULL || l->may_beat(l)) {
+        pf_worker_heartbeat(l->w);
+    }
 }
 
 

@@ -1,7 +1,8 @@
 /*
  * The libev connection loop shared by the ev and gthread kinds: accept
  * with the --worker-connections cap, head and body reading, keep-alive and
- * I/O timers, pipelining, graceful drain.  What happens to a request once
+ * I/O timers, a deadline for each request head, pipelining, graceful
+ * drain (the backlog included).  What happens to a request once
  * its head and body are in is the kind's dispatch hook.
  */
 #ifndef PFW_EVLOOP_H
@@ -33,6 +34,7 @@ struct pfw_evconn {
     unsigned      burst;                 /* pipelined requests this round */
     pfw_evconn   *inext, *iprev;         /* idle keep-alive list */
     int           idle;                  /* on that list */
+    long long     deadline;              /* ms: the head is due by then */
     pfw_evconn   *qnext;                 /* gthread queues */
     int           job_result;            /* gthread: PFW_DONE / PFW_CLOSE */
 };
@@ -65,12 +67,18 @@ struct pfw_evloop {
                                             UINT_MAX by default */
     int              accepting;
     int              draining;
+    long long        grace_end;          /* draining: connections that
+                                            never had a request are given
+                                            until then (ms) to send one */
     int              exiting;            /* PF_WORKER_EXIT: stop now */
     int              holds_gil;          /* callbacks run with the GIL (ev) */
     /* A request with its body ready (state APP): run it, then report
      * with pfw_evloop_after().  Returns 0 when ec was closed (and may be
      * gone), 1 otherwise. */
     int            (*dispatch)(pfw_evloop *l, pfw_evconn *ec);
+    /* 0: withhold the heartbeat (a request overran --timeout); NULL:
+     * always beat. */
+    int            (*may_beat)(pfw_evloop *l);
     void            *kind;
 };
 

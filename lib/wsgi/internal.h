@@ -62,7 +62,18 @@ typedef struct pfw_server {
     int             io_ms;           /* client I/O deadline */
     int             spool;           /* async bodies past the memory
                                         threshold go to a temp file */
+    int             loop_beats;      /* the heartbeat is the loop thread's
+                                        alone (gthread): requests never
+                                        beat */
+    long long       acc_logged;      /* last accept4() failure logged, ms */
+    unsigned        acc_quiet;       /* failures not logged since */
 } pfw_server;
+
+/* How long a connection taken on the way out (drain) may take to send
+ * its first bytes. */
+#define PFW_DRAIN_GRACE_MS  1000
+/* How long accepting pauses after accept4() failed for want of fds. */
+#define PFW_ACCEPT_PAUSE_MS 500
 
 /* Build the shared state for the listeners (Python must be live). */
 int   pfw_server_init(pfw_server *srv, const pfw_app *app, pf_worker *w,
@@ -70,6 +81,11 @@ int   pfw_server_init(pfw_server *srv, const pfw_app *app, pf_worker *w,
 void  pfw_server_free(pfw_server *srv);
 /* One more request finished; 1 when max_requests says recycle. */
 int   pfw_server_count(pfw_server *srv);
+/* A request made progress: the heartbeat, unless srv->loop_beats. */
+void  pfw_server_beat(pfw_server *srv);
+/* accept4() failed with err (not EAGAIN/EINTR/ECONNABORTED): one log line
+ * a second at most, counting the ones left out. */
+void  pfw_server_accept_failed(pfw_server *srv, int err);
 
 /*
  * A connection and its current request.  Blocking connections (sync,
@@ -182,6 +198,12 @@ int      pfw_conn_open(pfw_conn *c, pfw_server *srv, int fd, int lidx,
 /* Close the socket (gracefully when unread bytes could cause a reset) and
  * drop every Python reference; the buffers stay for the next open. */
 void     pfw_conn_close(pfw_conn *c);
+/* Half-close and read what the client sent, so that the close that
+ * follows sends a FIN, not a reset (an idle keep-alive connection a
+ * request may be arriving on). */
+void     pfw_conn_linger(pfw_conn *c);
+/* The request head did not arrive in time: queue the 408 page. */
+void     pfw_conn_head_timeout(pfw_conn *c);
 /* Free the buffers of a closed connection. */
 void     pfw_conn_free(pfw_conn *c);
 /* recv() into the input buffer: bytes read, 0 on EOF, -1 with errno

@@ -72,9 +72,7 @@ end_request(pfw_conn *c)
     Py_CLEAR(c->headers);
     c->phase = PFW_R_IDLE;
     c->head_live = 0;
-    if (c->srv->w != NULL) {
-        pf_worker_heartbeat(c->srv->w);
-    }
+    pfw_server_beat(c->srv);
 }
 
 

@@ -163,3 +163,35 @@ pfw_server_count(pfw_server *srv)
     pfw_server_drain(srv);
     return 1;
 }
+
+
+void
+pfw_server_beat(pfw_server *srv)
+{
+    if (srv->w != NULL && !srv->loop_beats) {
+        pf_worker_heartbeat(srv->w);
+    }
+}
+
+
+/* EMFILE and friends last while the fds are taken: every failed attempt
+ * logged would flood the log (and the disk) at the accept rate. */
+void
+pfw_server_accept_failed(pfw_server *srv, int err)
+{
+    long long  now = pfw_now_ms();
+
+    if (srv->acc_logged != 0 && now - srv->acc_logged < 1000) {
+        srv->acc_quiet++;
+        return;
+    }
+    if (srv->acc_quiet > 0) {
+        pf_log_errno(PF_LOG_ERROR, err, "accept4() failed (%u more "
+                     "failure%s since the last report)", srv->acc_quiet,
+                     srv->acc_quiet == 1 ? "" : "s");
+    } else {
+        pf_log_errno(PF_LOG_ERROR, err, "accept4() failed");
+    }
+    srv->acc_logged = now;
+    srv->acc_quiet = 0;
+}

@@ -155,8 +155,10 @@ sync_init(pf_worker *w, void *ud)
 }
 
 
-/* Accept one connection from a readable listener and serve it whole. */
-static void
+/* Accept one connection from a readable listener and serve it whole:
+ * 1 when there may be more, 0 when the queue is empty, -1 when accept4()
+ * failed for want of resources (EMFILE...: pause accepting). */
+static int
 sync_accept(pfw_server *srv, size_t i)
 {
     struct sockaddr_storage  ss;
@@ -166,19 +168,48 @@ sync_accept(pfw_server *srv, size_t i)
     fd = accept4(srv->ls[i].fd, (struct sockaddr *) &ss, &len,
                  SOCK_NONBLOCK | SOCK_CLOEXEC);
     if (fd == -1) {
-        if (errno != EAGAIN && errno != EINTR && errno != ECONNABORTED) {
-            pf_log_errno(PF_LOG_ERROR, errno, "accept4() failed");
+        if (errno == EAGAIN) {
+            return 0;
         }
-        return;
+        if (errno == EINTR || errno == ECONNABORTED) {
+            return 1;
+        }
+        pfw_server_accept_failed(srv, errno);
+        return -1;
     }
     if (pfw_conn_open(&sync_conn, srv, fd, (int) i, (struct sockaddr *) &ss,
                       len, PFW_IO_BLOCK) != 0)
     {
         pf_log_errno(PF_LOG_ERROR, errno, "connection setup failed");
         close(fd);
-        return;
+        return 1;
     }
     pfw_conn_serve(&sync_conn);
+    return 1;
+}
+
+
+/* SIGTERM: the connections already in the listen queues were sent to this
+ * server and would be reset when the master exits; serve them first (one
+ * pass per listener, up to EAGAIN, within the graceful timeout the
+ * master's SIGKILL enforces anyway). */
+static void
+sync_drain(pf_worker *w, pfw_server *srv)
+{
+    long long  end;
+    size_t     i;
+    int        r;
+
+    pfw_server_drain(srv);
+    end = pfw_now_ms() + (long long) srv->app->graceful_timeout * 1000;
+    for (i = 0; i < srv->nls; i++) {
+        do {
+            if ((pf_worker_poll(w) & PF_WORKER_EXIT) || pfw_now_ms() > end) {
+                return;
+            }
+            r = sync_accept(srv, i);
+        } while (r == 1);
+    }
 }
 
 
@@ -187,9 +218,11 @@ sync_run(pf_worker *w, void *ud)
 {
     pfw_server     *srv = &sync_srv;
     struct pollfd   p[64];
-    size_t          i, n;
+    size_t          i, n, nfds;
     unsigned        st;
-    int             r;
+    long long       paused = 0;      /* accepting resumes then (ms) */
+    long long       left;
+    int             r, ms;
 
     (void) ud;
     n = srv->nls < 63 ? srv->nls : 63;
@@ -201,8 +234,20 @@ sync_run(pf_worker *w, void *ud)
     }
     for ( ;; ) {
         pf_worker_heartbeat(w);
+        nfds = n + 1;
+        ms = pf_worker_timeout_ms(w);
+        if (paused != 0) {
+            /* accepting paused: only the control fd is watched */
+            left = paused - pfw_now_ms();
+            if (left <= 0) {
+                paused = 0;
+            } else {
+                nfds = 1;
+                ms = left < ms ? (int) left : ms;
+            }
+        }
         Py_BEGIN_ALLOW_THREADS
-        r = poll(p, n + 1, pf_worker_timeout_ms(w));
+        r = poll(p, nfds, ms);
         Py_END_ALLOW_THREADS
         if (r == -1 && errno != EINTR) {
             pf_log_errno(PF_LOG_ERROR, errno, "poll() failed");
@@ -212,7 +257,11 @@ sync_run(pf_worker *w, void *ud)
             continue;
         }
         st = p[0].revents ? pf_worker_poll(w) : 0;
-        if (st & (PF_WORKER_DRAIN | PF_WORKER_EXIT)) {
+        if (st & PF_WORKER_EXIT) {
+            return 0;
+        }
+        if (st & PF_WORKER_DRAIN) {
+            sync_drain(w, srv);
             return 0;
         }
         if (st & PF_WORKER_REOPEN) {
@@ -220,9 +269,12 @@ sync_run(pf_worker *w, void *ud)
             pfw_log_reopen();
             Py_END_ALLOW_THREADS
         }
-        for (i = 0; i < n; i++) {
+        for (i = 0; i + 1 < nfds && paused == 0; i++) {
             if (p[i + 1].revents & POLLIN) {
-                sync_accept(srv, i);
+                if (sync_accept(srv, i) == -1) {
+                    /* EMFILE and friends: back off, do not spin */
+                    paused = pfw_now_ms() + PFW_ACCEPT_PAUSE_MS;
+                }
                 if (pfw_server_draining(srv)) {
                     return 0;        /* max_requests reached */
                 }

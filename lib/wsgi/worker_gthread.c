@@ -4,6 +4,14 @@
  * taking the GIL; a complete request goes to a pool of N Python threads
  * that run the app with blocking I/O on that one connection, then hand the
  * connection back through an ev_async.  For apps that block on I/O.
+ *
+ * The heartbeat is the loop thread's alone, and --timeout is a limit on
+ * each request, as on sync: while a pool thread has been inside one
+ * request for longer than --timeout the loop withholds the beat, so the
+ * master's WORKER TIMEOUT (SIGABRT, then SIGKILL) ends a request stuck for
+ * good, between 1.5 and 2 times --timeout after it started.  (gunicorn's
+ * gthread beats from its main loop whatever its threads do: there the
+ * timeout is only a liveness check.)
  */
 #include "evloop.h"
 
@@ -21,7 +29,11 @@ typedef struct pool {
                                             order they finished */
     int                   stop;
     pthread_t            *tids;
+    long long            *since;         /* per thread: when its request
+                                            started (ms), or 0 */
     unsigned              n;
+    unsigned              nids;          /* thread numbers handed out */
+    int                   overran;       /* logged that a request did */
     ev_async              wake;
     PyInterpreterState   *interp;
 } pool;
@@ -61,6 +73,9 @@ thread_main(void *arg)
     pool           *p = arg;
     PyThreadState  *ts = PyThreadState_New(p->interp);
     pfw_evconn     *ec;
+    unsigned        me;
+
+    me = __atomic_fetch_add(&p->nids, 1, __ATOMIC_RELAXED);
 
     for ( ;; ) {
         pthread_mutex_lock(&p->mu);
@@ -78,10 +93,12 @@ thread_main(void *arg)
         }
         pthread_mutex_unlock(&p->mu);
 
+        __atomic_store_n(&p->since[me], pfw_now_ms(), __ATOMIC_RELAXED);
         PyEval_RestoreThread(ts);
         ec->job_result = serve_job(&ec->c);
         pfw_conn_release_py(&ec->c);
         PyEval_SaveThread();
+        __atomic_store_n(&p->since[me], 0, __ATOMIC_RELAXED);
         ec->c.io = PFW_IO_ASYNC;
 
         pthread_mutex_lock(&p->mu);
@@ -142,6 +159,34 @@ wake_cb(struct ev_loop *loop, ev_async *w, int revents)
 }
 
 
+/* The loop's heartbeat tick: withheld while a request overruns. */
+static int
+gt_may_beat(pfw_evloop *l)
+{
+    long long  now, s, limit;
+    unsigned   i;
+
+    if (l->srv.app->timeout == 0) {
+        return 1;
+    }
+    limit = (long long) l->srv.app->timeout * 1000;
+    now = pfw_now_ms();
+    for (i = 0; i < gt_p.n; i++) {
+        s = __atomic_load_n(&gt_p.since[i], __ATOMIC_RELAXED);
+        if (s != 0 && now - s > limit) {
+            if (!gt_p.overran) {
+                gt_p.overran = 1;
+                pf_log(PF_LOG_WARNING, "A request has run for %lld s in a "
+                       "pool thread (timeout %u s): heartbeat withheld",
+                       (now - s) / 1000, l->srv.app->timeout);
+            }
+            return 0;
+        }
+    }
+    return 1;
+}
+
+
 static int
 start_threads(pool *p, unsigned n)
 {
@@ -150,7 +195,8 @@ start_threads(pool *p, unsigned n)
     int       e;
 
     p->tids = calloc(n, sizeof(pthread_t));
-    if (p->tids == NULL) {
+    p->since = calloc(n, sizeof(long long));
+    if (p->tids == NULL || p->since == NULL) {
         return -1;
     }
     /* signals belong to the loop thread (the core's queue) */
@@ -201,6 +247,8 @@ gt_init(pf_worker *w, void *ud)
         return rc;
     }
     gt_l.dispatch = gt_dispatch;
+    gt_l.may_beat = gt_may_beat;
+    gt_l.srv.loop_beats = 1;
     /* gunicorn keeps at most worker_connections - threads idle */
     gt_l.max_idle = gt_l.max_conns > app->threads
                     ? gt_l.max_conns - app->threads : 0;
