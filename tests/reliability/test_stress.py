@@ -18,7 +18,7 @@ import unittest
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 from rel import (DEADLINE, Load, Server, cpu_secs, figure,  # noqa: E402
-                 known_failure, rss_kib, summary, wait_until)
+                 rss_kib, summary, wait_until)
 
 
 def pid_of(body):
@@ -132,14 +132,12 @@ class Memory(unittest.TestCase):
             with self.subTest(kind=kind):
                 self.upload(kind, False)
 
-    @known_failure
     def test_upload_1gib_chunked_ev(self):
         self.upload("ev", True)
 
     def test_upload_1gib_chunked_sync(self):
         self.upload("sync", True)
 
-    @known_failure
     def test_upload_1gib_chunked_gthread(self):
         self.upload("gthread", True)
 
@@ -288,11 +286,9 @@ class Overload(unittest.TestCase):
         self.assertLess(cpu, 0.5 * span, "busy loop")
         self.assertEqual(rc, 0)
 
-    @known_failure
     def test_emfile_ulimit64_ev(self):
         self.emfile("ev")
 
-    @known_failure
     def test_emfile_ulimit64_gthread(self):
         self.emfile("gthread")
 
@@ -300,8 +296,10 @@ class Overload(unittest.TestCase):
         """The app takes every free fd for 3 s (tests/reliability/apps/
         fdhog.py); 20 clients connect meanwhile.  accept() meets EMFILE:
         at most one log line a second, no busy loop, and all 20 are
-        answered once the fds are back."""
-        srv = Server("fdhog:app", "--threads", "4", kind=kind, workers=1,
+        answered once the fds are back.  (sync: one thread; --threads
+        would make it gthread.)"""
+        threads = ("--threads", "4") if kind != "sync" else ()
+        srv = Server("fdhog:app", *threads, kind=kind, workers=1,
                      nofile=256).ready()
         socks = []
         try:
@@ -347,15 +345,12 @@ class Overload(unittest.TestCase):
         self.assertLess(cpu, 0.5 * span, "busy loop")
         self.assertEqual(rc, 0)
 
-    @known_failure
     def test_emfile_fdhog_sync(self):
         self.fdhog("sync")
 
-    @known_failure
     def test_emfile_fdhog_ev(self):
         self.fdhog("ev")
 
-    @known_failure
     def test_emfile_fdhog_gthread(self):
         self.fdhog("gthread")
 

@@ -12,6 +12,7 @@ Suite *spool_suite(void);
 Suite *balance_suite(void);
 Suite *proxy_suite(void);
 Suite *hooks_suite(void);
+Suite *faults_suite(void);
 
 #define PFW_SUITES \
     interp_suite, \
@@ -21,6 +22,7 @@ Suite *hooks_suite(void);
     spool_suite, \
     balance_suite, \
     proxy_suite, \
-    hooks_suite
+    hooks_suite, \
+    faults_suite
 
 #endif
