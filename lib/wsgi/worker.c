@@ -8,6 +8,7 @@
  * PyOS_AfterFork_Parent / PyOS_AfterFork_Child.
  */
 #include "internal.h"
+#include "lifecycle.h"
 
 #include <errno.h>
 #include <poll.h>
@@ -81,6 +82,16 @@ pfw_post_fork(pf_arbiter *a, int slot, pid_t pid, void *ud)
 }
 
 
+/* --reload's watcher is set up before the app is imported (a SyntaxError
+ * then becomes a 500 page) and starts once the app is there. */
+static int
+load(const pfw_app *app)
+{
+    pfw_reloader_prepare(app);
+    return pfw_app_load(app);
+}
+
+
 /* The worker's interpreter and app: inherited (a config file, preload) or
  * made here.  post_fork runs first: after the privilege drop, unlike
  * gunicorn's, which runs before it. */
@@ -95,14 +106,16 @@ pfw_worker_boot(pf_worker *w, const pfw_app *app)
         pfw_hooks_worker_start(w);
         rc = 0;
         if (pfw_app_callable() == NULL) {   /* not preloaded */
-            rc = pfw_interp_start(app) != 0 ? PF_EXIT_BOOT
-                                            : pfw_app_load(app);
+            rc = pfw_interp_start(app) != 0 ? PF_EXIT_BOOT : load(app);
+        } else {
+            pfw_reloader_prepare(app);
         }
     } else {
         pf_log(PF_LOG_DEBUG, "Python interpreter started in the worker");
-        rc = pfw_interp_start(app) != 0 ? PF_EXIT_BOOT : pfw_app_load(app);
+        rc = pfw_interp_start(app) != 0 ? PF_EXIT_BOOT : load(app);
     }
     if (rc == 0) {
+        pfw_reloader_start(app);
         pfw_hooks_worker_ready();
     }
     return rc;
