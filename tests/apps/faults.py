@@ -6,12 +6,45 @@
                   &via=write through write(), &via=file through
                   wsgi.file_wrapper over this file
   /block          blocks forever (only the heartbeat timeout ends it)
+  /fill?s=SECS    a thread takes every free fd for SECS seconds, the one of
+                  this request's connection too: "FILLED" in the log once
+                  that is done (0.2 s after the answer), "RELEASED" at the
+                  end; meanwhile the worker cannot accept
 """
 import os
 import sys
 import threading
 import time
 from urllib.parse import parse_qs
+
+
+HELD = []
+
+
+def _grab():
+    try:
+        while len(HELD) < 100000:
+            HELD.append(os.open("/dev/null", os.O_RDONLY))
+    except OSError:
+        pass
+
+
+def _fill(secs, ready):
+    end = time.monotonic() + secs
+    full = time.monotonic() + 0.2
+    _grab()
+    ready.set()
+    while time.monotonic() < end:
+        time.sleep(0.005)
+        _grab()
+        if full and time.monotonic() > full:
+            full = 0
+            sys.stderr.write("FILLED %d\n" % len(HELD))
+            sys.stderr.flush()
+    while HELD:
+        os.close(HELD.pop())
+    sys.stderr.write("RELEASED\n")
+    sys.stderr.flush()
 
 
 def _plain(start_response, body):
@@ -39,4 +72,10 @@ def app(environ, start_response):
         return [b"01234", b"56789AB"]
     if path == "/block":
         threading.Event().wait()
+    if path == "/fill":
+        ready = threading.Event()
+        threading.Thread(target=_fill, args=(float(qs.get("s", ["3"])[0]),
+                                             ready), daemon=True).start()
+        ready.wait(5)
+        return _plain(start_response, b"%d\n" % len(HELD))
     return _plain(start_response, str(os.getpid()).encode())

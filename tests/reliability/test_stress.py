@@ -307,6 +307,8 @@ class Overload(unittest.TestCase):
             st, body = srv.get("/hog?s=3")
             self.assertEqual(st, 200, body)
             t0 = time.monotonic()
+            # the fd of the /hog connection is taken too
+            self.assertIsNotNone(srv.wait_log(r"FDHOG-FULL", 5), srv.log())
             cpu0 = cpu_secs(worker)
             lines0 = srv.count(r"accept4?\(\) failed")
             for _ in range(20):

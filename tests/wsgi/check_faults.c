@@ -5,7 +5,8 @@
  * first byte), SIGTERM answering what waits in the listen queue and the
  * drain grace of fresh connections, the WARNING for bodies longer than
  * their Content-Length, gthread's heartbeat withheld while a request
- * overruns --timeout, and accept4() failures logged at most once a second.
+ * overruns --timeout, and accept4() failures logged at most once a second
+ * (the worker out of fds by RLIMIT_NOFILE, or because the app holds them).
  * App: tests/apps/faults.py.
  */
 #include "tw.h"
@@ -484,6 +485,48 @@ START_TEST(emfile_logged_once_a_second)
 END_TEST
 
 
+/* Every kind, the app holding every free fd (its own connection's too)
+ * for 4 s while three clients wait: the same pacing of the log, no spin
+ * (sync used to poll the listener again at once), and all three are
+ * answered once the fds are back. */
+START_TEST(emfile_app_holds_fds)
+{
+    tw_opts    o;
+    tw_conn    c, w[3];
+    tw_resp    r;
+    long long  t1, t3;
+    int        i;
+
+    opts(&o, kinds[_i]);
+    tw_server_start(&S, &o);
+    conn(&c);
+    get(&c, &r, "GET /fill?s=4 HTTP/1.1\r\nHost: x\r\nConnection: close"
+        "\r\n\r\n");
+    ck_assert_int_eq(r.status, 200);
+    tw_resp_free(&r);
+    close(c.fd);
+    log_has("FILLED", 1);
+    for (i = 0; i < 3; i++) {
+        conn(&w[i]);
+        ck_assert_int_eq(tw_sends(&w[i], "GET /pid HTTP/1.1\r\nHost: x\r\n"
+                                  "Connection: close\r\n\r\n"), 0);
+    }
+    log_has("accept4() failed: Too many open files", 1);
+    t1 = th_now_ms();
+    log_has("accept4() failed", 3);
+    t3 = th_now_ms();
+    ck_assert_msg(t3 - t1 >= 1800, "3 lines in %lld ms", t3 - t1);
+    log_has("RELEASED", 1);
+    for (i = 0; i < 3; i++) {
+        ck_assert_int_eq(tw_read(&w[i], &r, 20000, 0), 0);
+        ck_assert_int_eq(r.status, 200);
+        tw_resp_free(&r);
+        close(w[i].fd);
+    }
+}
+END_TEST
+
+
 Suite *
 faults_suite(void)
 {
@@ -517,6 +560,7 @@ faults_suite(void)
     tcase_set_timeout(ta, 60);
     tcase_add_checked_fixture(ta, NULL, down);
     tcase_add_loop_test(ta, emfile_logged_once_a_second, 0, 2);
+    tcase_add_loop_test(ta, emfile_app_holds_fds, 0, 3);
     suite_add_tcase(s, ta);
     return s;
 }
