@@ -139,9 +139,9 @@ def main(argv):
         loop(app, min(n, 1000))                 # warm caches, lazy imports
         fw, fc = best(null_app, n)
         aw, ac = best(app, n)
-        print("APPCOST module=%s calls=%d us_per_call=%.2f cpu_us_per_call=%.2f"
-              " frame_us_per_call=%.2f" % (mod, n, (aw - fw) * 1e6,
-                                           (ac - fc) * 1e6, fw * 1e6))
+        print("APPCOST module=%s calls=%d us_per_call=%.2f"
+              " cpu_us_per_call=%.2f frame_us_per_call=%.2f"
+              % (mod, n, (aw - fw) * 1e6, (ac - fc) * 1e6, fw * 1e6))
     return 0
 
 

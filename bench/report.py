@@ -354,7 +354,8 @@ def targets(d):
 
     # Flask: server CPU per request minus the app's own cost
     ac = num(d.appcost.get("flask_hello", {}).get("cpu_us_per_call"))
-    name = "Flask keep-alive: server CPU/req within 2 µs of the app's own cost"
+    name = ("Flask keep-alive: server CPU/req within 2 µs of the app's "
+            "own cost")
     for k in ["pfw-ev", "pfw-gthread"]:
         c = cpu(k, "flask_hello", "get-ka")
         if not ok(ac):
@@ -365,7 +366,8 @@ def targets(d):
                                     " not measured", ac, ac + 2))
         else:
             t.check(name + " (%s)" % k, c - ac, 2.0,
-                    "%s %.1f µs/req − app %.1f µs/call = %.1f µs (limit 2.0)"
+                    "%s %.1f µs/req − app %.1f µs/call = %.1f µs "
+                    "(limit 2.0)"
                     % (k, c, ac, c - ac))
 
     # echo: a timing cannot count copies; show what the CPU figures say

@@ -25,7 +25,6 @@ import re
 import shutil
 import signal
 import socket
-import statistics
 import subprocess
 import sys
 import threading
@@ -111,7 +110,7 @@ def tree(root, stats=None):
 
 
 def tree_cpu(root):
-    """(pid -> own + reaped children's ticks, pid -> own ticks) over root's tree.
+    """(pid -> own + reaped children's ticks, pid -> own ticks), root's tree.
 
     The server's CPU over a run is sum(after) - sum(before) of the first map.
     Counting reaped children (cutime) keeps a worker that exits during a run:
@@ -172,7 +171,7 @@ def pss_kb(pid):
 # ---- output rows -----------------------------------------------------------
 
 class Rows:
-    """Raw rows: TYPE SERVER APP MODE REP then key=value fields, tab-separated."""
+    """Raw rows: TYPE SERVER APP MODE REP, then key=value fields; TSV."""
 
     def __init__(self, path):
         self.path = path
@@ -189,7 +188,7 @@ class Rows:
         self.fh.flush()
 
 
-# ---- processes ---------------------------------------------------------------
+# ---- processes --------------------------------------------------------------
 
 def reap_all():
     """Stop whatever is still running (atexit and signal paths)."""
@@ -327,7 +326,7 @@ def keeps_alive(port, path):
         return False
 
 
-# ---- servers -----------------------------------------------------------------
+# ---- servers ----------------------------------------------------------------
 
 class Server:
     def __init__(self, name, port, cmd_fn, apps=None, paths=None,
@@ -614,7 +613,7 @@ def run_wrk(cfg, srv, p, app, mode, duration, ka, sample_at=None):
     return out
 
 
-# ---- one server, one app -------------------------------------------------------
+# ---- one server, one app ----------------------------------------------------
 
 def bench_server_app(cfg, rows, srv, app, loads, logdir):
     cmd = srv.cmd_fn(app, srv.port)
@@ -625,6 +624,9 @@ def bench_server_app(cfg, rows, srv, app, loads, logdir):
         log("%s/%s: port %d is busy, skipped" % (srv.name, app, srv.port))
         return
     rows.add("cmd", srv.name, app, cmd=" ".join(cmd))
+    # the previous server's exit leaves work behind for a moment (the start
+    # right after it measured up to 2x slower with the same CPU): let it pass
+    time.sleep(cfg.settle)
     p = None
     for i in range(1, cfg.startup_runs + 1):
         p, ms, extra = timed_start(cmd, logpath, srv.port, path,
@@ -711,7 +713,7 @@ def balance(cfg, rows, srv, p, app):
         time.sleep(min(cfg.pause, 0.3))
 
 
-# ---- standalone measurements -------------------------------------------------------
+# ---- standalone measurements ------------------------------------------------
 
 def python_start(cfg, rows):
     """Wall ms of a bare `python3 -c pass`, the start-up target's yardstick."""
@@ -727,8 +729,8 @@ def app_costs(cfg, rows, apps):
     try:
         out = subprocess.run(
             [PY, os.path.join(HERE, "appcost.py"), "--copy", "-t",
-             str(cfg.appcost_s)] + apps, env=server_env(), cwd=APPDIR, capture_output=True,
-            text=True, timeout=120)
+             str(cfg.appcost_s)] + apps, env=server_env(), cwd=APPDIR,
+            capture_output=True, text=True, timeout=120)
     except subprocess.TimeoutExpired:
         rows.add("fail", "appcost", reason="timed out")
         return
@@ -783,8 +785,8 @@ def pin_pfw(cfg, rows):
     head = subprocess.run(["git", "-C", TOP, "log", "-1", "--format=%h %cI"],
                           capture_output=True, text=True, timeout=10)
     rows.add("info", pfw_sha256=digest,
-             pfw_mtime=time.strftime("%Y-%m-%d %H:%M:%S",
-                                     time.localtime(os.stat(cfg.pfw).st_mtime)),
+             pfw_mtime=time.strftime("%Y-%m-%d %H:%M:%S", time.localtime(
+                 os.stat(cfg.pfw).st_mtime)),
              git_head=head.stdout.strip() or "?")
     cfg.pfw = pinned
 
@@ -794,7 +796,7 @@ def meminfo_kb():
     return int(m.group(1)) if m else 0
 
 
-# ---- plan --------------------------------------------------------------------
+# ---- plan -------------------------------------------------------------------
 
 def plan(cfg, servers):
     """[(server, app, loads)] in run order: every app of a server together."""
