@@ -76,8 +76,8 @@ include mk/http.mk
 # Each layer's fragment adds its suites to check-suites; check runs them all,
 # keeps their output in $(B)/check.log and closes with one summary line.
 check: deps-check
-	@mkdir -p $(B)
-	@{ $(MAKE) --no-print-directory check-suites 2>&1; echo $$? > $(B)/check.status; } \
+	@mkdir -p $(B); \
+	{ $(MAKE) --no-print-directory check-suites 2>&1; echo $$? > $(B)/check.status; } \
 	    | tee $(B)/check.log
 	@sh scripts/check-summary.sh $(B)/check.log
 	@exit $$(cat $(B)/check.status)
