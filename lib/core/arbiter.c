@@ -127,13 +127,6 @@ resolve_ids(pf_arbiter *a)
 }
 
 
-static const char *
-env_prefix(const pf_arbiter *a)
-{
-    return a->cfg.env_prefix ? a->cfg.env_prefix : "PREFORK";
-}
-
-
 /* A USR2 child knows its old master from <prefix>_PID. */
 static void
 read_master_pid(pf_arbiter *a)
@@ -143,7 +136,7 @@ read_master_pid(pf_arbiter *a)
     char        *end;
     long         n;
 
-    snprintf(name, sizeof(name), "%s_PID", env_prefix(a));
+    snprintf(name, sizeof(name), "%s_PID", a->cfg.env_prefix);
     v = getenv(name);
     if (v == NULL) {
         return;
@@ -169,7 +162,9 @@ copy_config(pf_arbiter *a, const pf_config *cfg)
     a->cfg.scheme = dup_or_null(cfg->scheme, &fail);
     a->cfg.user = dup_or_null(cfg->user, &fail);
     a->cfg.group = dup_or_null(cfg->group, &fail);
-    a->cfg.env_prefix = dup_or_null(cfg->env_prefix, &fail);
+    /* The default is resolved here, once, for inherit and re-exec alike. */
+    a->cfg.env_prefix = dup_or_null(cfg->env_prefix ? cfg->env_prefix
+                                    : "PREFORK", &fail);
     a->argv = dup_argv(cfg->argv, &fail);
     a->cfg.argv = a->argv;
     a->prog = dup_or_null(pf__proctitle_prog(), &fail);
@@ -235,7 +230,8 @@ pf_arbiter_new(const pf_config *cfg, const pf_worker_ops *ops, void *ud)
     }
     read_master_pid(a);
     pf__proctitle_init(cfg->argv);
-    n = pf_listen_inherited(a->inherited, PF__MAX_LISTENERS, env_prefix(a), &sd);
+    n = pf_listen_inherited(a->inherited, PF__MAX_LISTENERS,
+                            a->cfg.env_prefix, &sd);
     if (n == -1) {
         int e = errno;
 
@@ -423,29 +419,6 @@ pf_arbiter_listeners(const pf_arbiter *a, size_t *n)
 }
 
 
-/* Unix socket files are ours to remove unless another master shares them
- * (USR2 parent or child alive) or systemd owns them; abstract names have no
- * file. */
-void
-pf__close_listeners(pf_arbiter *a)
-{
-    int     keep = a->reexec_pid != 0 || a->master_pid != 0;
-    size_t  i;
-
-    for (i = 0; i < a->nls; i++) {
-        if (a->ls[i].unlink_path != NULL && a->ls[i].unlink_path[0] != '@'
-            && !keep && !a->ls[i].from_systemd)
-        {
-            unlink(a->ls[i].unlink_path);
-        }
-        close(a->ls[i].fd);
-        free(a->ls[i].unlink_path);
-        a->ls[i].unlink_path = NULL;
-    }
-    a->nls = 0;
-}
-
-
 pid_t
 pf_arbiter_pid(const pf_arbiter *a)
 {
@@ -491,6 +464,9 @@ find_listener(pf_arbiter *a, const char *addr)
 }
 
 
+/* Close a listener.  Its unix socket file is ours to remove unless another
+ * master shares it (USR2 parent or child alive) or systemd owns it;
+ * abstract names have no file. */
 static void
 drop_listener(pf_arbiter *a, pf__listener *l)
 {
@@ -503,6 +479,19 @@ drop_listener(pf_arbiter *a, pf__listener *l)
     }
     close(l->fd);
     free(l->unlink_path);
+    l->unlink_path = NULL;
+}
+
+
+void
+pf__close_listeners(pf_arbiter *a)
+{
+    size_t  i;
+
+    for (i = 0; i < a->nls; i++) {
+        drop_listener(a, &a->ls[i]);
+    }
+    a->nls = 0;
 }
 
 
@@ -534,13 +523,11 @@ pf_arbiter_rebind(pf_arbiter *a, const char *const *addrs, size_t n)
         a->lsfd[a->nls++] = keep[i].fd;
     }
     for (i = 0; i < n; i++) {
-        size_t  have = a->nls, k;
-        int     found = 0;
+        size_t  k;
 
-        for (k = 0; k < have; k++) {
-            found |= pf_listen_matches(a->ls[k].fd, addrs[i]) == 1;
-        }
-        if (!found && pf_arbiter_listen(a, addrs[i]) == -1) {
+        if (find_listener(a, addrs[i]) < 0
+            && pf_arbiter_listen(a, addrs[i]) == -1)
+        {
             e = errno;
             /* Undo: close what was bound here, restore the old set. */
             for (k = nkeep; k < a->nls; k++) {

@@ -249,6 +249,20 @@ log_exit(const pf__kid *k, int status)
 }
 
 
+/* A worker has booted once it flagged so in its shared slot; the flag is
+ * read afresh until then (a sibling may boot between two loop passes). */
+static int
+kid_booted(pf_arbiter *a, pf__kid *k)
+{
+    if (!k->booted) {
+        k->booted = atomic_load_explicit(
+            &pf__heart_slot(&a->heart, k->hb)->booted,
+            memory_order_relaxed) != 0;
+    }
+    return k->booted;
+}
+
+
 /* Booted workers still serving, other than k, in generations older than
  * k's (older != 0) or in any generation. */
 static int
@@ -260,14 +274,10 @@ others_serving(pf_arbiter *a, const pf__kid *k, int older)
     for (i = 0; i < a->nkids; i++) {
         pf__kid *o = &a->kids[i];
 
-        /* Read the flag from shared memory: this runs while reaping, before
-         * the loop's refresh, and a sibling may have booted since. */
-        if (!o->booted) {
-            o->booted = atomic_load_explicit(
-                &pf__heart_slot(&a->heart, o->hb)->booted,
-                memory_order_relaxed) != 0;
-        }
-        if (o != k && o->booted && !o->stopping && (!older || o->gen < k->gen)) {
+        /* Read afresh: this runs while reaping, before the loop's refresh. */
+        if (o != k && kid_booted(a, o) && !o->stopping
+            && (!older || o->gen < k->gen))
+        {
             n++;
         }
     }
@@ -386,9 +396,7 @@ reap_kid(pf_arbiter *a, pf__kid *k, int status)
     pf_worker_exit  st;
     long long       now = pf__now_ms();
 
-    k->booted = k->booted
-                || atomic_load_explicit(&pf__heart_slot(&a->heart, k->hb)->booted,
-                                        memory_order_relaxed);
+    kid_booted(a, k);
     log_exit(k, status);
     memset(&st, 0, sizeof(st));
     st.pid = k->pid;
@@ -588,13 +596,7 @@ refresh_booted(pf_arbiter *a)
         /* drained: the flags themselves are in shared memory */
     }
     for (i = 0; i < a->nkids; i++) {
-        pf__kid *k = &a->kids[i];
-
-        if (!k->booted) {
-            k->booted = atomic_load_explicit(
-                &pf__heart_slot(&a->heart, k->hb)->booted,
-                memory_order_relaxed) != 0;
-        }
+        kid_booted(a, &a->kids[i]);
     }
 }
 

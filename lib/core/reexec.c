@@ -17,13 +17,6 @@
 #define FD_FLOOR  64     /* parking place while moving fds down to 3.. */
 
 
-static const char *
-prefix(const pf_arbiter *a)
-{
-    return a->cfg.env_prefix ? a->cfg.env_prefix : "PREFORK";
-}
-
-
 static int
 pass_listeners_plain(pf_arbiter *a)
 {
@@ -38,7 +31,7 @@ pass_listeners_plain(pf_arbiter *a)
         off += (size_t) snprintf(list + off, sizeof(list) - off, "%s%d",
                                  i ? "," : "", a->ls[i].fd);
     }
-    snprintf(name, sizeof(name), "%s_FD", prefix(a));
+    snprintf(name, sizeof(name), "%s_FD", a->cfg.env_prefix);
     return setenv(name, list, 1);
 }
 
@@ -84,7 +77,7 @@ exec_child(pf_arbiter *a)
     if (a->ops->pre_exec) {
         a->ops->pre_exec(a, a->ud);
     }
-    snprintf(name, sizeof(name), "%s_PID", prefix(a));
+    snprintf(name, sizeof(name), "%s_PID", a->cfg.env_prefix);
     snprintf(num, sizeof(num), "%d", (int) a->pid);
     if (setenv(name, num, 1) == -1
         || (a->systemd ? pass_listeners_systemd(a)
@@ -156,7 +149,7 @@ pf__maybe_promote(pf_arbiter *a)
     }
     a->master_pid = 0;
     a->master_name = "Master";
-    snprintf(name, sizeof(name), "%s_PID", prefix(a));
+    snprintf(name, sizeof(name), "%s_PID", a->cfg.env_prefix);
     unsetenv(name);
     pf__proctitle_set("%s: master [%s]", a->prog,
                       a->proc_name);
