@@ -108,21 +108,53 @@ PF_API pid_t       pf_arbiter_parent_pid(const pf_arbiter *a);
 /* The pid of the USR2 child (the new master) while it lives, else 0. */
 PF_API pid_t       pf_arbiter_reexec_pid(const pf_arbiter *a);
 
-/* What the master reports through pf_arbiter_on_event(). */
+/* New settings for a running master (a program's HUP re-read), applied as
+ * far as a running master can: timeout and graceful_timeout (as
+ * pf_arbiter_set_timeouts), proc_name (the master is retitled at once,
+ * workers forked from now on take it), pidfile (the new file is written
+ * before the old one is removed; the same path is written again), user,
+ * group and initgroups (workers forked from now on), umask, backlog,
+ * listen_flags and bind_attempts (sockets bound from now on), scheme.
+ * workers, daemonize, keep_stdio, argv and env_prefix are ignored.  0, or
+ * -1 with errno and nothing changed: EINVAL (unknown user or group),
+ * EEXIST (the new pidfile names another live process), ENOMEM. */
+PF_API int         pf_arbiter_reconfigure(pf_arbiter *a, const pf_config *cfg);
+
+/* What the master reports to event subscribers; each is a bit, so that a
+ * subscriber names the events it wants as a mask. */
 enum {
     PF_EVENT_READY    = 1,   /* every worker of the current generation has
                                 booted: start-up is over, or a reload (done
                                 or rolled back); once per generation */
-    PF_EVENT_PROMOTED = 2    /* this re-executed master has become the
+    PF_EVENT_PROMOTED = 2,   /* this re-executed master has become the
                                 master (its old master exited) */
+    PF_EVENT_TICK     = 4    /* a master loop pass, at most one a second
+                                while running (not during a stop): for
+                                periodic work such as metrics */
 };
 
 typedef void (*pf_event_fn)(pf_arbiter *a, int event, void *ud);
 
-/* Call fn with each event, from the master loop (never from a signal
- * handler); NULL stops the calls.  For service managers (sd_notify). */
+/* Call fn with each READY and PROMOTED event, from the master loop (never
+ * from a signal handler); NULL stops the calls, a later call replaces the
+ * earlier fn.  One slot of its own, independent of the subscribers below,
+ * and never given PF_EVENT_TICK. */
 PF_API void        pf_arbiter_on_event(pf_arbiter *a, pf_event_fn fn,
                                        void *ud);
+
+/* Add fn(ud) to the subscribers of the events in mask (PF_EVENT_* bits);
+ * every subscriber of an event is called, the on_event slot first.  Up
+ * to PF_EVENT_MAX_SUBSCRIBERS at a time.  Nobody subscribed to
+ * PF_EVENT_TICK: the loop sleeps as long as it would without ticks.
+ * 0, or -1 with errno: EINVAL (fn NULL, mask 0 or unknown bits), EEXIST
+ * (fn and ud already subscribed), ENOSPC (full). */
+#define PF_EVENT_MAX_SUBSCRIBERS  8
+PF_API int         pf_arbiter_subscribe(pf_arbiter *a, unsigned mask,
+                                        pf_event_fn fn, void *ud);
+/* Remove the subscription of fn with ud; may be called from fn itself.
+ * 0, or -1 with errno ENOENT. */
+PF_API int         pf_arbiter_unsubscribe(pf_arbiter *a, pf_event_fn fn,
+                                          void *ud);
 
 /* Wake the master loop.  Async-signal-safe. */
 PF_API void        pf_arbiter_wakeup(void);

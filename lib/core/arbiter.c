@@ -87,43 +87,64 @@ free_argv(char **v)
 }
 
 
+/* The workers' identity, resolved from user and group names or numbers. */
+typedef struct {
+    uid_t     uid;
+    gid_t     gid;
+    unsigned  set_uid:1, set_gid:1;
+} ids;
+
+
 static int
-resolve_ids(pf_arbiter *a)
+resolve_ids(const char *user, const char *group, ids *out)
 {
     struct passwd  *pw;
     struct group   *gr;
     char           *end;
     long            n;
 
-    if (a->cfg.user != NULL) {
-        n = strtol(a->cfg.user, &end, 10);
-        pw = getpwnam(a->cfg.user);
+    memset(out, 0, sizeof(*out));
+    if (user != NULL) {
+        n = strtol(user, &end, 10);
+        pw = getpwnam(user);
         if (pw != NULL) {
-            a->uid = pw->pw_uid;
-            a->gid = pw->pw_gid;
-            a->set_gid = 1;
-        } else if (*a->cfg.user != '\0' && *end == '\0' && n >= 0) {
-            a->uid = (uid_t) n;
+            out->uid = pw->pw_uid;
+            out->gid = pw->pw_gid;
+            out->set_gid = 1;
+        } else if (*user != '\0' && *end == '\0' && n >= 0) {
+            out->uid = (uid_t) n;
         } else {
-            pf_log(PF_LOG_ERROR, "No such user: '%s'", a->cfg.user);
+            pf_log(PF_LOG_ERROR, "No such user: '%s'", user);
+            errno = EINVAL;
             return -1;
         }
-        a->set_uid = 1;
+        out->set_uid = 1;
     }
-    if (a->cfg.group != NULL) {
-        n = strtol(a->cfg.group, &end, 10);
-        gr = getgrnam(a->cfg.group);
+    if (group != NULL) {
+        n = strtol(group, &end, 10);
+        gr = getgrnam(group);
         if (gr != NULL) {
-            a->gid = gr->gr_gid;
-        } else if (*a->cfg.group != '\0' && *end == '\0' && n >= 0) {
-            a->gid = (gid_t) n;
+            out->gid = gr->gr_gid;
+        } else if (*group != '\0' && *end == '\0' && n >= 0) {
+            out->gid = (gid_t) n;
         } else {
-            pf_log(PF_LOG_ERROR, "No such group: '%s'", a->cfg.group);
+            pf_log(PF_LOG_ERROR, "No such group: '%s'", group);
+            errno = EINVAL;
             return -1;
         }
-        a->set_gid = 1;
+        out->set_gid = 1;
     }
     return 0;
+}
+
+
+static void
+take_ids(pf_arbiter *a, const ids *id)
+{
+    a->uid = id->uid;
+    a->gid = id->gid;
+    a->set_uid = id->set_uid;
+    a->set_gid = id->set_gid;
 }
 
 
@@ -197,6 +218,7 @@ pf_arbiter *
 pf_arbiter_new(const pf_config *cfg, const pf_worker_ops *ops, void *ud)
 {
     pf_arbiter  *a;
+    ids          id;
     int          n, sd = 0;
 
     if (cfg == NULL || ops == NULL || ops->run == NULL
@@ -220,7 +242,9 @@ pf_arbiter_new(const pf_config *cfg, const pf_worker_ops *ops, void *ud)
     a->ready_fd = -1;
     a->master_name = "Master";
     a->target = cfg->workers;
-    if (copy_config(a, cfg) == -1 || resolve_ids(a) == -1) {
+    if (copy_config(a, cfg) == -1
+        || resolve_ids(a->cfg.user, a->cfg.group, &id) == -1)
+    {
         int e = errno ? errno : EINVAL;
 
         free_config(a);
@@ -228,6 +252,7 @@ pf_arbiter_new(const pf_config *cfg, const pf_worker_ops *ops, void *ud)
         errno = e == ENOMEM ? ENOMEM : EINVAL;
         return NULL;
     }
+    take_ids(a, &id);
     read_master_pid(a);
     pf__proctitle_init(cfg->argv);
     n = pf_listen_inherited(a->inherited, PF__MAX_LISTENERS,
@@ -632,12 +657,203 @@ pf_arbiter_on_event(pf_arbiter *a, pf_event_fn fn, void *ud)
 }
 
 
+static void
+sum_masks(pf_arbiter *a)
+{
+    size_t  i;
+
+    a->sub_mask = 0;
+    for (i = 0; i < PF_EVENT_MAX_SUBSCRIBERS; i++) {
+        if (a->subs[i].fn != NULL) {
+            a->sub_mask |= a->subs[i].mask;
+        }
+    }
+}
+
+
+int
+pf_arbiter_subscribe(pf_arbiter *a, unsigned mask, pf_event_fn fn, void *ud)
+{
+    const unsigned  known = PF_EVENT_READY | PF_EVENT_PROMOTED
+                            | PF_EVENT_TICK;
+    pf__sub        *free_sub = NULL;
+    size_t          i;
+
+    if (fn == NULL || mask == 0 || (mask & ~known) != 0) {
+        errno = EINVAL;
+        return -1;
+    }
+    for (i = 0; i < PF_EVENT_MAX_SUBSCRIBERS; i++) {
+        if (a->subs[i].fn == fn && a->subs[i].ud == ud) {
+            errno = EEXIST;
+            return -1;
+        }
+        if (a->subs[i].fn == NULL && free_sub == NULL) {
+            free_sub = &a->subs[i];
+        }
+    }
+    if (free_sub == NULL) {
+        errno = ENOSPC;
+        return -1;
+    }
+    free_sub->fn = fn;
+    free_sub->ud = ud;
+    free_sub->mask = mask;
+    sum_masks(a);
+    return 0;
+}
+
+
+int
+pf_arbiter_unsubscribe(pf_arbiter *a, pf_event_fn fn, void *ud)
+{
+    size_t  i;
+
+    for (i = 0; i < PF_EVENT_MAX_SUBSCRIBERS; i++) {
+        if (a->subs[i].fn == fn && fn != NULL && a->subs[i].ud == ud) {
+            /* Slots never move, so a dispatch under way skips it safely. */
+            a->subs[i].fn = NULL;
+            sum_masks(a);
+            return 0;
+        }
+    }
+    errno = ENOENT;
+    return -1;
+}
+
+
 void
 pf__event(pf_arbiter *a, int event)
 {
-    if (a->event_fn != NULL) {
+    pf__sub  sub;
+    size_t   i;
+
+    if (a->event_fn != NULL && event != PF_EVENT_TICK) {
         a->event_fn(a, event, a->event_ud);
     }
+    for (i = 0; i < PF_EVENT_MAX_SUBSCRIBERS; i++) {
+        /* A copy: fn may unsubscribe itself (or subscribe another). */
+        sub = a->subs[i];
+        if (sub.fn != NULL && (sub.mask & (unsigned) event) != 0) {
+            sub.fn(a, event, sub.ud);
+        }
+    }
+}
+
+
+/* ---- reconfiguration --------------------------------------------------- */
+
+/* The pidfile written anew under path (<path>.2 for a USR2 child not yet
+ * promoted), then the previous one removed if its name changed, as
+ * gunicorn's reload does. */
+static int
+move_pidfile(pf_arbiter *a, const char *path)
+{
+    char    *name = NULL;
+    size_t   len;
+    pid_t    other = 0;
+    int      e;
+
+    if (path != NULL) {
+        len = strlen(path) + 3;
+        name = malloc(len);
+        if (name == NULL) {
+            return -1;
+        }
+        snprintf(name, len, "%s%s", path, a->master_pid ? ".2" : "");
+        if (pf_pidfile_create(name, a->pid, &other) == -1) {
+            e = errno;
+            if (e == EEXIST) {
+                pf_log(PF_LOG_ERROR, "Already running on PID %d (or pid file"
+                       " '%s' is stale)", (int) other, name);
+            } else {
+                pf_log_errno(PF_LOG_ERROR, e, "pidfile(%s) failed", name);
+            }
+            free(name);
+            errno = e;
+            return -1;
+        }
+    }
+    if (a->pidfile != NULL && (name == NULL || strcmp(name, a->pidfile) != 0)) {
+        pf_pidfile_remove(a->pidfile, a->pid);
+    }
+    free(a->pidfile);
+    a->pidfile = name;
+    return 0;
+}
+
+
+static void
+swap_str(const char **field, char **s)
+{
+    char  *old = (char *) *field;
+
+    *field = *s;
+    *s = old;
+}
+
+
+int
+pf_arbiter_reconfigure(pf_arbiter *a, const pf_config *cfg)
+{
+    char  *pidfile, *proc_name, *name, *scheme, *user, *group;
+    ids    id;
+    int    fail = 0, rc = -1, e;
+
+    if (cfg == NULL || cfg->backlog < 0) {
+        errno = EINVAL;
+        return -1;
+    }
+    pidfile = dup_or_null(cfg->pidfile, &fail);
+    proc_name = dup_or_null(cfg->proc_name, &fail);
+    name = dup_or_null(cfg->proc_name ? cfg->proc_name
+                       : pf__proctitle_prog(), &fail);
+    scheme = dup_or_null(cfg->scheme, &fail);
+    user = dup_or_null(cfg->user, &fail);
+    group = dup_or_null(cfg->group, &fail);
+    if (fail) {
+        errno = ENOMEM;
+        goto undo;
+    }
+    if (resolve_ids(user, group, &id) == -1) {
+        goto undo;
+    }
+    /* Not started yet: pf_arbiter_run() writes it. */
+    if (a->pid != 0 && move_pidfile(a, pidfile) == -1) {
+        goto undo;
+    }
+    /* Committed: nothing below fails.  The old strings go in the locals. */
+    swap_str(&a->cfg.pidfile, &pidfile);
+    swap_str(&a->cfg.proc_name, &proc_name);
+    swap_str(&a->cfg.scheme, &scheme);
+    swap_str(&a->cfg.user, &user);
+    swap_str(&a->cfg.group, &group);
+    free(a->proc_name);
+    a->proc_name = name;
+    name = NULL;
+    take_ids(a, &id);
+    a->cfg.initgroups = cfg->initgroups;
+    a->cfg.umask = cfg->umask;
+    a->cfg.backlog = cfg->backlog;
+    a->cfg.listen_flags = cfg->listen_flags;
+    a->cfg.bind_attempts = cfg->bind_attempts;
+    pf_arbiter_set_timeouts(a, cfg->timeout, cfg->graceful_timeout);
+    if (a->pid != 0) {
+        pf__proctitle_set("%s: master [%s%s]", a->prog, a->proc_name,
+                          a->master_pid ? ".2" : "");
+    }
+    rc = 0;
+
+undo:
+    e = errno;
+    free(pidfile);
+    free(proc_name);
+    free(name);
+    free(scheme);
+    free(user);
+    free(group);
+    errno = e;
+    return rc;
 }
 
 

@@ -65,6 +65,13 @@ typedef struct pf__listener {
 
 enum { PF__RUNNING = 0, PF__STOPPING };
 
+/* An event subscriber (fn NULL: a free slot). */
+typedef struct pf__sub {
+    pf_event_fn  fn;
+    void        *ud;
+    unsigned     mask;
+} pf__sub;
+
 struct pf_arbiter {
     pf_config             cfg;       /* deep copy */
     char                **argv;      /* deep copy for re-exec, or NULL */
@@ -120,6 +127,9 @@ struct pf_arbiter {
                                                  PF_EVENT_READY, 0: none */
     pf_event_fn           event_fn;
     void                 *event_ud;
+    pf__sub               subs[PF_EVENT_MAX_SUBSCRIBERS];
+    unsigned              sub_mask;           /* union of the masks */
+    long long             tick_ms;            /* last PF_EVENT_TICK */
 };
 
 struct pf_worker {

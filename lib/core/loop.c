@@ -742,6 +742,20 @@ note_ready(pf_arbiter *a)
 }
 
 
+/* PF_EVENT_TICK for periodic work (gunicorn's loop sends its backlog
+ * metric on each pass): at most once a second, and only when somebody
+ * listens. */
+static void
+note_tick(pf_arbiter *a, long long now)
+{
+    if ((a->sub_mask & PF_EVENT_TICK) == 0 || now - a->tick_ms < PASS_MS) {
+        return;
+    }
+    a->tick_ms = now;
+    pf__event(a, PF_EVENT_TICK);
+}
+
+
 /* ---- stopping ---------------------------------------------------------- */
 
 static void
@@ -799,6 +813,12 @@ next_timeout(pf_arbiter *a, long long now)
     if (a->spawn_after_ms > now && a->spawn_after_ms < t) {
         t = a->spawn_after_ms;
     }
+    /* A pass woken early by a signal must not push the next tick back. */
+    if ((a->sub_mask & PF_EVENT_TICK) && a->state == PF__RUNNING
+        && a->tick_ms + PASS_MS < t)
+    {
+        t = a->tick_ms + PASS_MS;
+    }
     for (i = 0; i < a->nkids; i++) {
         if (a->kids[i].aborted && !a->kids[i].killed
             && a->kids[i].abort_ms + ABORT_GRACE_MS < t)
@@ -852,6 +872,7 @@ pf_arbiter_run(pf_arbiter *a)
             murder_lazy_workers(a, now);
             manage_workers(a, now);
             note_ready(a);
+            note_tick(a, now);
         }
         wait_for_event(a, now);
     }

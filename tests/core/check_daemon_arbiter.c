@@ -6,6 +6,7 @@
  * setsid().
  */
 #include <check.h>
+#include <errno.h>
 #include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -217,6 +218,85 @@ START_TEST(process_titles)
 END_TEST
 
 
+/* gunicorn's reload: the master is retitled with the new proc_name, new
+ * workers take it, the pidfile moves to its new path. */
+START_TEST(reconfigure_titles_and_pidfile)
+{
+    th_opts  o;
+    th_rec   r;
+    char     buf[512], want[256], p1[300], p2[300];
+    char    *prog = strrchr(th_main_argv[0], '/');
+
+    prog = prog ? prog + 1 : th_main_argv[0];
+    th_opts_init(&o);
+    o.workers = 1;
+    o.title_argv = th_main_argv;
+    snprintf(p1, sizeof(p1), "/tmp/pf-rc1-%d", (int) getpid());
+    snprintf(p2, sizeof(p2), "/tmp/pf-rc2-%d", (int) getpid());
+    o.pidfile = p1;
+    o.reconf_pidfile = p2;
+    o.reconf_proc_name = "renamed";
+    ck_assert_int_eq(th_master_start(&m, &o), 0);
+    ck_assert_int_eq(th_expect(&m, 'B', &r, T), 0);
+    ck_assert_int_eq(pf_pidfile_read(p1), m.pid);
+    th_forget(&m);
+    kill(m.pid, SIGHUP);
+    ck_assert_int_eq(th_expect(&m, 'C', &r, T), 0);
+    ck_assert_int_eq(r.status, 0);
+    ck_assert_int_eq(th_expect(&m, 'B', &r, T), 0);   /* the new worker */
+    ck_assert_int_eq(read_cmdline(m.pid, buf, sizeof(buf)), 0);
+    snprintf(want, sizeof(want), "%s: master [renamed]", prog);
+    ck_assert_str_eq(buf, want);
+    ck_assert_int_eq(read_cmdline(r.pid, buf, sizeof(buf)), 0);
+    snprintf(want, sizeof(want), "%s: worker [renamed]", prog);
+    ck_assert_str_eq(buf, want);
+    ck_assert_int_eq(access(p1, F_OK), -1);
+    ck_assert_int_eq(pf_pidfile_read(p2), m.pid);
+    kill(m.pid, SIGTERM);
+    ck_assert_int_eq(th_master_wait(&m, T), 0);
+    ck_assert_int_eq(access(p2, F_OK), -1);
+}
+END_TEST
+
+
+/* A new pidfile held by a live process: refused, and nothing changes
+ * (title, pidfile). */
+START_TEST(reconfigure_refused_changes_nothing)
+{
+    th_opts  o;
+    th_rec   r;
+    char     buf[512], want[256], p1[300], p2[300];
+    char    *prog = strrchr(th_main_argv[0], '/');
+
+    prog = prog ? prog + 1 : th_main_argv[0];
+    th_opts_init(&o);
+    o.workers = 1;
+    o.title_argv = th_main_argv;
+    snprintf(p1, sizeof(p1), "/tmp/pf-rr1-%d", (int) getpid());
+    snprintf(p2, sizeof(p2), "/tmp/pf-rr2-%d", (int) getpid());
+    ck_assert_int_eq(pf_pidfile_create(p2, getpid(), NULL), 0);
+    o.pidfile = p1;
+    o.reconf_pidfile = p2;
+    o.reconf_proc_name = "renamed";
+    ck_assert_int_eq(th_master_start(&m, &o), 0);
+    ck_assert_int_eq(th_expect(&m, 'B', &r, T), 0);
+    th_forget(&m);
+    kill(m.pid, SIGHUP);
+    ck_assert_int_eq(th_expect(&m, 'C', &r, T), 0);
+    ck_assert_int_eq(r.status, -EEXIST);
+    ck_assert_int_eq(th_expect(&m, 'B', &r, T), 0);
+    ck_assert_int_eq(read_cmdline(m.pid, buf, sizeof(buf)), 0);
+    snprintf(want, sizeof(want), "%s: master [%s]", prog, prog);
+    ck_assert_str_eq(buf, want);
+    ck_assert_int_eq(pf_pidfile_read(p1), m.pid);
+    ck_assert_int_eq(pf_pidfile_read(p2), getpid());
+    kill(m.pid, SIGTERM);
+    ck_assert_int_eq(th_master_wait(&m, T), 0);
+    unlink(p2);
+}
+END_TEST
+
+
 Suite *
 daemon_arbiter_suite(void)
 {
@@ -230,6 +310,8 @@ daemon_arbiter_suite(void)
     tcase_add_test(tc, launcher_reports_boot_failure);
     tcase_add_test(tc, launcher_returns_once_serving_while_a_boot_is_retried);
     tcase_add_test(tc, process_titles);
+    tcase_add_test(tc, reconfigure_titles_and_pidfile);
+    tcase_add_test(tc, reconfigure_refused_changes_nothing);
     tcase_set_timeout(tc, 30);
     suite_add_tcase(s, tc);
     return s;

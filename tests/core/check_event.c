@@ -4,7 +4,10 @@
  * start-up as soon as one worker serves while another's boot is retried.
  * (PF_EVENT_PROMOTED is exercised by prefork-wsgi's integration tests,
  * through sd_notify, with the real binary re-executing itself.)
+ * pf_arbiter_subscribe(): every subscriber of an event is called, and
+ * PF_EVENT_TICK comes on its own, at most once a second.
  */
+#include <errno.h>
 #include <check.h>
 #include <signal.h>
 #include <string.h>
@@ -181,6 +184,161 @@ START_TEST(no_ready_when_nothing_boots)
 END_TEST
 
 
+/* Records until the on_event 'V' and one 'S' from each of n subscribers
+ * have come, all for event; 0, or -1 (a timeout, another event or a
+ * subscriber twice). */
+static int
+all_subscribers(int n, int event)
+{
+    th_rec    r;
+    unsigned  seen = 0, want = (1u << n) - 1;
+    int       v = 0;
+
+    while (!v || seen != want) {
+        if (th_next(&m, &r, T) != 0) {
+            return -1;
+        }
+        if (r.kind == 'V') {
+            if (v || r.status != event) {
+                return -1;
+            }
+            v = 1;
+        } else if (r.kind == 'S') {
+            if (r.status != event || r.slot < 0 || r.slot >= n
+                || (seen & (1u << r.slot)))
+            {
+                return -1;
+            }
+            seen |= 1u << r.slot;
+        }
+    }
+    return 0;
+}
+
+
+START_TEST(every_subscriber_is_called)
+{
+    th_opts  o;
+    th_rec   r;
+
+    th_opts_init(&o);
+    o.events = 1;
+    o.subscribers = 3;
+    ck_assert_int_eq(th_master_start(&m, &o), 0);
+    ck_assert_int_eq(all_subscribers(3, PF_EVENT_READY), 0);
+    th_forget(&m);
+    kill(m.pid, SIGHUP);
+    ck_assert_int_eq(all_subscribers(3, PF_EVENT_READY), 0);
+    /* Nothing asked for ticks: none came to anybody. */
+    ck_assert_int_eq(th_expect(&m, 'K', &r, 300), -1);
+    stop_ok();
+}
+END_TEST
+
+
+/* Ticks come from the loop alone, no signal sent, and no closer than a
+ * second apart by the master's clock even when signals make it run many
+ * passes in between; the on_event slot never sees them; a tick subscriber
+ * may unsubscribe from its own call. */
+START_TEST(ticks_once_a_second_without_signals)
+{
+    th_opts  o;
+    th_rec   r;
+    int      i;
+
+    th_opts_init(&o);
+    o.workers = 1;
+    o.events = 1;
+    o.ticks = 4;
+    ck_assert_int_eq(th_master_start(&m, &o), 0);
+    ck_assert_int_eq(th_expect(&m, 'K', &r, T), 0);
+    ck_assert_int_eq(r.status, 1);
+    ck_assert_uint_eq(r.flags, PF_EVENT_TICK);
+    ck_assert_int_eq(th_expect(&m, 'K', &r, T), 0);
+    ck_assert_int_eq(r.status, 2);
+    ck_assert_uint_ge(r.age, 1000);
+    for (i = 0; i < 5; i++) {             /* five extra passes */
+        kill(m.pid, SIGUSR1);
+        ck_assert_int_eq(th_expect(&m, 'R', &r, T), 0);
+    }
+    ck_assert_int_eq(th_expect(&m, 'K', &r, T), 0);
+    ck_assert_int_eq(r.status, 3);
+    ck_assert_uint_ge(r.age, 2000);
+    ck_assert_int_eq(th_expect(&m, 'K', &r, T), 0);
+    ck_assert_int_eq(r.status, 4);
+    ck_assert_uint_ge(r.age, 3000);
+    ck_assert_int_eq(th_expect(&m, 'U', &r, T), 0);
+    ck_assert_int_eq(r.status, 0);
+    /* Unsubscribed: two more seconds of passes bring no tick. */
+    ck_assert_int_eq(th_expect(&m, 'K', &r, 2500), -1);
+    /* The one 'V' is READY: the on_event slot got no tick. */
+    ck_assert_int_eq(th_expect(&m, 'V', &r, 0), 0);
+    ck_assert_int_eq(r.status, PF_EVENT_READY);
+    ck_assert_int_eq(th_expect(&m, 'V', &r, 0), -1);
+    stop_ok();
+}
+END_TEST
+
+
+static int
+nop_run(pf_worker *w, void *ud)
+{
+    (void) w; (void) ud;
+    return 0;
+}
+
+
+static void
+nop_event(pf_arbiter *a, int event, void *ud)
+{
+    (void) a; (void) event; (void) ud;
+}
+
+
+START_TEST(subscribe_errors)
+{
+    static const pf_worker_ops  ops = {
+        .version = PF_WORKER_OPS_VERSION, .run = nop_run
+    };
+    pf_config    cfg;
+    pf_arbiter  *a;
+    long         i;
+
+    pf_config_init(&cfg);
+    a = pf_arbiter_new(&cfg, &ops, NULL);
+    ck_assert_ptr_nonnull(a);
+    errno = 0;
+    ck_assert_int_eq(pf_arbiter_subscribe(a, PF_EVENT_TICK, NULL, NULL), -1);
+    ck_assert_int_eq(errno, EINVAL);
+    ck_assert_int_eq(pf_arbiter_subscribe(a, 0, nop_event, NULL), -1);
+    ck_assert_int_eq(errno, EINVAL);
+    ck_assert_int_eq(pf_arbiter_subscribe(a, 8, nop_event, NULL), -1);
+    ck_assert_int_eq(errno, EINVAL);
+    for (i = 0; i < PF_EVENT_MAX_SUBSCRIBERS; i++) {
+        ck_assert_int_eq(pf_arbiter_subscribe(a, PF_EVENT_READY, nop_event,
+                                              (void *) i), 0);
+    }
+    ck_assert_int_eq(pf_arbiter_subscribe(a, PF_EVENT_READY, nop_event,
+                                          (void *) i), -1);
+    ck_assert_int_eq(errno, ENOSPC);
+    ck_assert_int_eq(pf_arbiter_subscribe(a, PF_EVENT_TICK, nop_event,
+                                          (void *) 3), -1);
+    ck_assert_int_eq(errno, EEXIST);
+    ck_assert_int_eq(pf_arbiter_unsubscribe(a, nop_event, (void *) 3), 0);
+    ck_assert_int_eq(pf_arbiter_unsubscribe(a, nop_event, (void *) 3), -1);
+    ck_assert_int_eq(errno, ENOENT);
+    ck_assert_int_eq(pf_arbiter_subscribe(a, PF_EVENT_TICK, nop_event,
+                                          (void *) i), 0);
+    /* The on_event slot is apart: it takes no subscriber's place. */
+    pf_arbiter_on_event(a, nop_event, NULL);
+    ck_assert_int_eq(pf_arbiter_subscribe(a, PF_EVENT_READY, nop_event,
+                                          (void *) (i + 1)), -1);
+    ck_assert_int_eq(errno, ENOSPC);
+    pf_arbiter_free(a);
+}
+END_TEST
+
+
 Suite *
 event_suite(void)
 {
@@ -194,6 +352,15 @@ event_suite(void)
     tcase_add_test(tc, ready_while_a_boot_is_retried);
     tcase_add_test(tc, no_ready_when_nothing_boots);
     tcase_set_timeout(tc, 60);
+    suite_add_tcase(s, tc);
+    tc = tcase_create("subscribers");
+    tcase_add_checked_fixture(tc, NULL, teardown);
+    tcase_add_test(tc, every_subscriber_is_called);
+    tcase_add_test(tc, ticks_once_a_second_without_signals);
+    tcase_set_timeout(tc, 60);
+    suite_add_tcase(s, tc);
+    tc = tcase_create("api");
+    tcase_add_test(tc, subscribe_errors);
     suite_add_tcase(s, tc);
     return s;
 }

@@ -162,12 +162,54 @@ tw_event(pf_arbiter *a, int event, void *ud)
 }
 
 
+/* ud: the subscriber's number, for 'S' records. */
+static void
+tw_sub_event(pf_arbiter *a, int event, void *ud)
+{
+    (void) a;
+    report('S', (int) (long) ud, event, 0, 0);
+}
+
+
+/* age: ms since the first tick, by the master's clock. */
+static void
+tw_tick(pf_arbiter *a, int event, void *ud)
+{
+    static int        n;
+    static long long  first;
+    long long         now = th_now_ms();
+
+    (void) ud;
+    if (n == 0) {
+        first = now;
+    }
+    report('K', 0, ++n, (unsigned) (now - first), (unsigned) event);
+    if (n == ctx.o.ticks) {
+        report('U', 0, pf_arbiter_unsubscribe(a, tw_tick, NULL), 0, 0);
+    }
+}
+
+
 static int
 tw_master_init(pf_arbiter *a, void *ud)
 {
+    long  i;
+
     (void) ud;
     if (ctx.o.events) {
         pf_arbiter_on_event(a, tw_event, NULL);
+    }
+    for (i = 0; i < ctx.o.subscribers; i++) {
+        if (pf_arbiter_subscribe(a, PF_EVENT_READY, tw_sub_event,
+                                 (void *) i) != 0)
+        {
+            return 97;
+        }
+    }
+    if (ctx.o.ticks > 0
+        && pf_arbiter_subscribe(a, PF_EVENT_TICK, tw_tick, NULL) != 0)
+    {
+        return 96;
     }
     report('M', 0, 0, 0, 0);
     return ctx.o.master_init_status;
@@ -208,6 +250,21 @@ tw_on_signal(pf_arbiter *a, int signo, void *ud)
     const char  *addrs[1];
 
     (void) ud;
+    if (signo == SIGHUP
+        && (ctx.o.reconf_pidfile != NULL || ctx.o.reconf_proc_name != NULL))
+    {
+        pf_config  cfg;
+
+        pf_config_init(&cfg);
+        cfg.workers = ctx.o.workers;
+        cfg.timeout = ctx.o.timeout;
+        cfg.graceful_timeout = ctx.o.graceful_timeout;
+        cfg.pidfile = ctx.o.reconf_pidfile;
+        cfg.proc_name = ctx.o.reconf_proc_name;
+        cfg.bind_attempts = 1;
+        report('C', 0, pf_arbiter_reconfigure(a, &cfg) == 0 ? 0 : -errno,
+               0, 0);
+    }
     if (signo == SIGHUP && ctx.o.rebind_to != NULL) {
         addrs[0] = ctx.o.rebind_to;
         report('H', 0, pf_arbiter_rebind(a, addrs, 1), 0, 0);

@@ -26,7 +26,9 @@ typedef struct th_rec {
     char      kind;   /* I init, B booted/run, X reaped, D drain, Q exit,
                          R reopen, A accepted, M master_init, E master_exit,
                          H rebind result, P reexec pid (on TTIN),
-                         V master event (opts.events) */
+                         V master event (opts.events), S subscriber event
+                         (opts.subscribers; slot: which one), K tick
+                         (opts.ticks), C reconfigure result (HUP) */
     int       slot;
     int       pid;
     int       status;
@@ -58,6 +60,13 @@ typedef struct th_opts {
     const char  *env_prefix;
     int          events;       /* pf_arbiter_on_event(): a 'V' record per
                                   event, status = PF_EVENT_* */
+    int          subscribers;  /* pf_arbiter_subscribe(READY) this many
+                                  times: an 'S' record each per event */
+    int          ticks;        /* > 0: a PF_EVENT_TICK subscriber ('K'
+                                  records, status = the tick's number) that
+                                  unsubscribes itself after this many */
+    const char  *reconf_pidfile;   /* on HUP: pf_arbiter_reconfigure() with */
+    const char  *reconf_proc_name; /* these ('C' record: result or -errno) */
 } th_opts;
 
 typedef struct th_master {
