@@ -21,6 +21,7 @@
 #include "access.h"
 #include "log.h"
 #include "logsetup.h"
+#include "options.h"
 
 /* What the wrapped callbacks need, set at open and at each reload. */
 static struct {
@@ -30,6 +31,12 @@ static struct {
     long            last_workers;   /* last count reported; -1: none */
     pf_worker_ops   inner;          /* the callbacks we wrap */
 } ls = { NULL, 0, 0, -1, { 0 } };
+
+/* Python's logging took the lines once (--log-config...): its handlers
+ * must follow each new logger. */
+static int  pylog_on;
+
+static int  pylog_wanted(const pfc_settings *s);
 
 
 static long
@@ -75,6 +82,56 @@ fill_conf(pfw_logging_conf *c, const pfc_settings *s)
     /* gunicorn chowns to cfg.user/cfg.group, whose defaults are ours */
     c->uid = owner(s->user, (long) geteuid());
     c->gid = owner(s->group, (long) getegid());
+    c->python = pylog_wanted(s);
+}
+
+
+/* ---- Python's logging (--log-config, --log-config-json, logconfig_dict) */
+
+static int
+given(const char *v)
+{
+    return v != NULL && v[0] != '\0';
+}
+
+
+/* gunicorn's test: any of the three is truthy (an empty dict is not). */
+static int
+pylog_wanted(const pfc_settings *s)
+{
+    return given(s->logconfig) || given(s->logconfig_json)
+           || (given(s->logconfig_dict)
+               && strcmp(s->logconfig_dict, "{}") != 0);
+}
+
+
+/* Hand lg's lines to Python's logging as the settings say (the
+ * interpreter starts in the master for it); else, after a reload, point
+ * the handlers a previous configuration left on Python's loggers at lg. */
+static int
+pylog_attach(const pfc_settings *s, pfw_logging *lg, char *err,
+    size_t errlen)
+{
+    pfw_pylog_conf  pc;
+    int             rc;
+
+    if (!pylog_wanted(s)) {
+        if (pylog_on) {
+            pfw_pylog_retarget(lg);
+        }
+        return 0;
+    }
+    memset(&pc, 0, sizeof(pc));
+    pc.logconfig = given(s->logconfig) ? s->logconfig : NULL;
+    pc.logconfig_json = given(s->logconfig_json) ? s->logconfig_json : NULL;
+    pc.logconfig_dict = s->logconfig_dict;
+    pc.loglevel = s->loglevel;
+    pc.pythonpath = s->pythonpath;
+    rc = pfw_pylog_setup(&pc, lg, err, errlen);
+    if (rc == 0) {
+        pylog_on = 1;
+    }
+    return rc;
 }
 
 
@@ -91,6 +148,7 @@ pfc_logs_open(const pfc_settings *s, char *err, size_t errlen)
 {
     pfw_logging_conf  c;
     pfw_logging      *lg;
+    int               rc;
 
     /* a log on "-" whose reader died must fail with EPIPE, not kill us
      * (Python ignores SIGPIPE; the arbiter does too, later) */
@@ -98,6 +156,15 @@ pfc_logs_open(const pfc_settings *s, char *err, size_t errlen)
     fill_conf(&c, s);
     lg = pfw_logging_open(&c, err, errlen);
     if (lg == NULL) {
+        return -1;
+    }
+    /* gunicorn's Logger.setup(): its own handlers, then the logconfig */
+    rc = pylog_attach(s, lg, err, errlen);
+    if (rc != 0) {
+        pfw_logging_close(lg);
+        if (rc == PFW_PYLOG_PRINTED) {
+            exit(PFC_EXIT_CONFIG);      /* Python printed the traceback */
+        }
         return -1;
     }
     pfw_logging_install(lg);
@@ -127,6 +194,10 @@ pfc_logs_reload(const pfc_settings *s)
     }
     fill_conf(&c, s);
     lg = pfw_logging_open(&c, err, sizeof(err));
+    if (lg != NULL && pylog_attach(s, lg, err, sizeof(err)) != 0) {
+        pfw_logging_close(lg);
+        lg = NULL;
+    }
     if (lg == NULL) {
         pf_log(PF_LOG_ERROR, "Reload: the new logging settings failed, the "
                "previous ones stay: %s", err);
@@ -226,7 +297,9 @@ note_workers(pf_arbiter *a)
 
 /* gunicorn's get_backlog(): TCP_INFO's tcpi_unacked of each TCP listener
  * (for a listening socket, the connections waiting in its accept queue),
- * summed.  Unix sockets have no TCP_INFO and count for nothing. */
+ * summed.  Unix sockets have no TCP_INFO and count for nothing.  gunicorn
+ * sends it from manage_workers(), on every pass of its loop: here on each
+ * PF_EVENT_TICK, once a second. */
 static void
 note_backlog(pf_arbiter *a)
 {
@@ -250,7 +323,18 @@ note_backlog(pf_arbiter *a)
         }
     }
     if (any) {
+        pf_log(PF_LOG_DEBUG, "socket backlog: %ld", total);
         pfw_statsd_backlog(pfw_logging_statsd(ls.lg), total);
+    }
+}
+
+
+static void
+on_tick(pf_arbiter *a, int event, void *ud)
+{
+    (void) ud;
+    if (event == PF_EVENT_TICK) {
+        note_backlog(a);
     }
 }
 
@@ -270,7 +354,11 @@ wrap_master_init(pf_arbiter *a, void *ud)
     if (ls.inner.master_init != NULL) {
         rc = ls.inner.master_init(a, ud);
     }
-    note_backlog(a);
+    /* always: a HUP may turn the metric on; the loop passes once a second
+     * whether we listen or not */
+    if (rc == 0 && pf_arbiter_subscribe(a, PF_EVENT_TICK, on_tick, NULL) != 0) {
+        pf_log_errno(PF_LOG_WARNING, errno, "pf_arbiter_subscribe() failed");
+    }
     return rc;
 }
 
@@ -289,7 +377,6 @@ wrap_on_signal(pf_arbiter *a, int signo, void *ud)
         r = ls.inner.on_signal(a, signo, ud);
     }
     note_workers(a);
-    note_backlog(a);
     return r;
 }
 
@@ -301,7 +388,6 @@ wrap_post_fork(pf_arbiter *a, int slot, pid_t pid, void *ud)
         ls.inner.post_fork(a, slot, pid, ud);
     }
     note_workers(a);
-    note_backlog(a);
 }
 
 
@@ -312,7 +398,6 @@ wrap_worker_exit(pf_arbiter *a, const pf_worker_exit *st, void *ud)
         ls.inner.worker_exit(a, st, ud);
     }
     note_workers(a);
-    note_backlog(a);
 }
 
 

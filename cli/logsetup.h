@@ -35,7 +35,8 @@ int   pfc_logs_reload(const pfc_settings *s);
 
 /* Wrap callbacks of ops: USR1 reopens the master's files, the worker
  * count goes to the log and StatsD when it changes, with
- * --enable-backlog-metric the listen backlog is sampled, and a new worker
+ * --enable-backlog-metric the listen backlog is sent once a second
+ * (PF_EVENT_TICK, subscribed in master_init), and a new worker
  * makes the logger its own before its kind's init.  Call after
  * pfw_hooks_ops (each wrapper calls what it replaced). */
 void  pfc_logs_ops(pf_worker_ops *ops, const pfc_settings *s);

@@ -17,6 +17,7 @@
  */
 #include "internal.h"
 #include "lifecycle.h"
+#include "log.h"
 
 #include <arpa/inet.h>
 #include <errno.h>
@@ -70,7 +71,7 @@ static const char hook_src[] =
     "    \"\"\"gunicorn's Logger calls, sent to prefork-wsgi's error log.\"\"\"\n"
     "    def __init__(self, cfg):\n"
     "        self.cfg = cfg\n"
-    "    def _emit(self, level, msg, args, kw):\n"
+    "    def _emit(self, level, msg, args, kw, exc=False):\n"
     "        text = str(msg)\n"
     "        if args:\n"
     "            if len(args) == 1 and isinstance(args[0], dict) and args[0]:\n"
@@ -86,7 +87,7 @@ static const char hook_src[] =
     "            if ei[0] is not None:\n"
     "                text += '\\n' + ''.join(\n"
     "                    traceback.format_exception(*ei)).rstrip('\\n')\n"
-    "        _log(level, text)\n"
+    "        _log(level, text, exc)\n"
     "    def critical(self, msg, *args, **kw):\n"
     "        self._emit(4, msg, args, kw)\n"
     "    def error(self, msg, *args, **kw):\n"
@@ -100,7 +101,7 @@ static const char hook_src[] =
     "        self._emit(0, msg, args, kw)\n"
     "    def exception(self, msg, *args, **kw):\n"
     "        kw.setdefault('exc_info', True)\n"
-    "        self._emit(3, msg, args, kw)\n"
+    "        self._emit(3, msg, args, kw, True)\n"
     "    def log(self, lvl, msg, *args, **kw):\n"
     "        if isinstance(lvl, str):\n"
     "            lvl = {'critical': 50, 'error': 40, 'warning': 30,\n"
@@ -343,14 +344,20 @@ c_log(PyObject *self, PyObject *args)
 {
     const char  *msg;
     Py_ssize_t   len;
-    int          level;
+    int          level, exc = 0;
 
     (void) self;
-    if (!PyArg_ParseTuple(args, "is#", &level, &msg, &len)) {
+    if (!PyArg_ParseTuple(args, "is#|p", &level, &msg, &len, &exc)) {
         return NULL;
     }
     if (level < PF_LOG_DEBUG || level > PF_LOG_CRITICAL) {
         level = PF_LOG_INFO;
+    }
+    /* log.exception() counts as gunicorn.log.exception, not .error, as
+     * with gunicorn's Statsd logger; marked only when the line reaches
+     * the sink (a mark left over would tag this thread's next line) */
+    if (exc && level >= pf_log_level()) {
+        pfw_errlog_mark(PFW_LOGF_EXCEPTION);
     }
     if (memchr(msg, '\n', (size_t) len) != NULL) {
         const char  *nl = memchr(msg, '\n', (size_t) len);

@@ -772,6 +772,66 @@ class StatsdTest(unittest.TestCase):
         finally:
             rcv.close()
 
+    def test_backlog_every_second_without_signals(self):
+        """gunicorn sends gunicorn.backlog from every pass of its loop:
+        connections queued behind a busy sync worker show up in it with
+        no signal sent to the master."""
+        rcv = Receiver()
+        try:
+            srv = Server("--statsd-host", rcv.addr, "--enable-backlog-metric",
+                         "--timeout", "60")
+            try:
+                srv.wait_log(r"Booting worker")
+                # connected first, so accepted first (the queue is FIFO)
+                busy = socket.create_connection(("127.0.0.1", srv.port))
+                busy.sendall(b"GET /slow?s=8 HTTP/1.0\r\n\r\n")
+                queued = [socket.create_connection(("127.0.0.1", srv.port))
+                          for _ in range(3)]
+                # two samples of the 3 queued behind the busy worker (4
+                # while it has not taken the first one yet)
+                rcv.wait(rb"^gunicorn\.backlog:3\|h$", count=2)
+                for c in queued:
+                    c.close()
+                busy.close()
+            finally:
+                self.assertEqual(srv.stop(), 0)
+        finally:
+            rcv.close()
+
+    def test_hook_exception_counted_as_exception(self):
+        """server.log.exception() from a hook counts as
+        gunicorn.log.exception (gunicorn's Statsd.exception), not as
+        gunicorn.log.error."""
+        tmp = tempfile.mkdtemp(prefix="pfw-log-")
+        conf = os.path.join(tmp, "conf.py")
+        with open(conf, "w") as f:
+            f.write("def when_ready(server):\n"
+                    "    try:\n"
+                    "        raise ValueError('hook boom')\n"
+                    "    except ValueError:\n"
+                    "        server.log.exception('when_ready caught')\n"
+                    "    server.log.error('plain error')\n")
+        rcv = Receiver()
+        try:
+            srv = Server("--statsd-host", rcv.addr, "-c", conf)
+            try:
+                srv.wait_log(r"when_ready caught\nTraceback")
+                srv.wait_log(r"plain error")
+                rcv.wait(rb"^gunicorn\.log\.exception:1\|c\|@1\.0$")
+                rcv.wait(rb"^gunicorn\.log\.error:1\|c\|@1\.0$")
+            finally:
+                self.assertEqual(srv.stop(), 0)
+            grams = rcv.all()
+            self.assertEqual(len([g for g in grams
+                                  if g.startswith(b"gunicorn.log.exception")]),
+                             1, grams)
+            self.assertEqual(len([g for g in grams
+                                  if g.startswith(b"gunicorn.log.error")]),
+                             1, grams)
+        finally:
+            rcv.close()
+            shutil.rmtree(tmp, ignore_errors=True)
+
     def test_request_metrics_every_kind(self):
         for kind in KINDS:
             rcv = Receiver()
