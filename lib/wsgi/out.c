@@ -4,6 +4,12 @@
  * ranges.  One sendmsg() takes every memory piece up to the next file
  * range, so the head and the first body chunk leave together.  The queue
  * array belongs to the connection and is reused request after request.
+ *
+ * On async connections a flush stops at EAGAIN (the caller parks the
+ * response until the socket drains), and also after OUT_SLICE bytes: a
+ * reader as fast as the server would otherwise keep one flush (a big
+ * sendfile range) looping while the worker's other connections and its
+ * heartbeat wait.
  */
 #include "internal.h"
 
@@ -15,6 +21,7 @@
 
 #define QUEUE_MIN   16
 #define IOV_BATCH   64
+#define OUT_SLICE   (1024 * 1024)
 
 
 static pfw_seg *
@@ -213,12 +220,18 @@ int
 pfw_out_flush(pfw_conn *c)
 {
     long long  deadline = 0;
+    size_t     start = c->qbytes;
     int        r;
 
     while (c->qhead < c->qn) {
         r = send_some(c);
         if (r == 1) {
             deadline = 0;
+            if (c->io == PFW_IO_ASYNC && start - c->qbytes >= OUT_SLICE
+                && c->qhead < c->qn)
+            {
+                return 1;                /* the loop's turn; writable */
+            }
             continue;
         }
         if (r == -1) {

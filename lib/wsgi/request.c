@@ -14,6 +14,8 @@
 #include <errno.h>
 #include <string.h>
 
+#define RESUME_SLICE  (1024 * 1024)
+
 
 /* What the log line names: "GET /path?q" from the environ. */
 static void
@@ -298,12 +300,19 @@ end_step(pfw_conn *c)
 }
 
 
+/* Each item is flushed before the next is asked for: the iterable never
+ * runs ahead of the socket (a streaming app's chunk leaves before it
+ * computes the next), and on async connections the response parks at
+ * EAGAIN with at most one item queued.  A fast reader gets RESUME_SLICE
+ * bytes per turn of the loop, then the loop's other work comes first. */
 int
 pfw_request_resume(pfw_conn *c)
 {
-    int  r;
+    size_t  sent = 0, before;
+    int     r;
 
     for ( ;; ) {
+        before = c->qbytes;
         r = pfw_out_flush(c);
         if (r == 1) {
             return PFW_AGAIN;
@@ -312,8 +321,12 @@ pfw_request_resume(pfw_conn *c)
             pf_log(PF_LOG_DEBUG, "Ignored premature client disconnection.");
             return finish(c, 0);
         }
+        sent += before;
         switch (c->phase) {
         case PFW_R_BODY:
+            if (sent >= RESUME_SLICE && c->io == PFW_IO_ASYNC) {
+                return PFW_AGAIN;        /* writable: back at once */
+            }
             r = body_step(c);
             break;
         case PFW_R_END:

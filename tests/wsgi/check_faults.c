@@ -264,13 +264,6 @@ START_TEST(drain_grace_for_fresh_connections)
 
     opts(&o, kinds[_i]);
     tw_server_start(&S, &o);
-    /* a worker answers: the master's signal handling is in place */
-    conn(&late);
-    get(&late, &r, "GET /pid HTTP/1.1\r\nHost: x\r\nConnection: close"
-        "\r\n\r\n");
-    ck_assert_int_eq(r.status, 200);
-    tw_resp_free(&r);
-    close(late.fd);
     conn(&late);
     conn(&silent);
     t0 = th_now_ms();

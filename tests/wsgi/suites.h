@@ -13,6 +13,7 @@ Suite *balance_suite(void);
 Suite *proxy_suite(void);
 Suite *hooks_suite(void);
 Suite *faults_suite(void);
+Suite *backpressure_suite(void);
 
 #define PFW_SUITES \
     interp_suite, \
@@ -23,6 +24,7 @@ Suite *faults_suite(void);
     balance_suite, \
     proxy_suite, \
     hooks_suite, \
-    faults_suite
+    faults_suite, \
+    backpressure_suite
 
 #endif

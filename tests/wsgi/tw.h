@@ -86,7 +86,10 @@ typedef struct tw_opts {
 } tw_opts;
 
 void        tw_opts_init(tw_opts *o);
-/* Start the child; its log (pf_log and fd 2) goes to logpath. */
+/* Start the child; its log (pf_log and fd 2) goes to logpath.  Returns
+ * once it serves: in worker mode once every worker booted (the master's
+ * PF_EVENT_READY: its signals are trapped), or once the master exited
+ * before that (a failed boot; tw_server_signal_wait(s, 0, ...) tells how). */
 void        tw_server_start(tw_server *s, const tw_opts *o);
 void        tw_server_stop(tw_server *s);
 /* Signal the child (the master in worker mode) and wait for its exit
