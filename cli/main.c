@@ -42,6 +42,8 @@ typedef struct {
     char               *cmd_args;        /* GUNICORN_CMD_ARGS at start */
     int                 start_dir;       /* the start-up cwd, for reloads */
     pf_arbiter         *arb;             /* HUP: rebind, new timeouts */
+    pf_worker_ops      *ops;             /* the arbiter's table (HUP: the
+                                            kind's name) */
 } run_state;
 
 
@@ -84,7 +86,73 @@ log_warnings(const pfc_settings *s)
 }
 
 
-/* raw_env "KEY=VALUE": exported in the master, before any import. */
+/* The variables raw_env set since the last HUP, with the values they had
+ * before (orig NULL: none): gunicorn's cfg.env_orig. */
+typedef struct {
+    char  *key, *orig;
+} saved_env;
+
+static saved_env  *env_saved;
+static size_t      env_nsaved, env_cap;
+
+
+static int
+rawenv_set(const char *key, const char *value)
+{
+    const char  *now = getenv(key);
+    saved_env   *p;
+    size_t       i;
+
+    for (i = 0; i < env_nsaved && strcmp(env_saved[i].key, key) != 0; i++) {
+        /* the first value it had counts */
+    }
+    if (i == env_nsaved) {
+        if (env_nsaved == env_cap) {
+            p = realloc(env_saved, (env_cap + 16) * sizeof(*p));
+            if (p == NULL) {
+                return -1;
+            }
+            env_saved = p;
+            env_cap += 16;
+        }
+        env_saved[i].key = strdup(key);
+        env_saved[i].orig = now != NULL ? strdup(now) : NULL;
+        if (env_saved[i].key == NULL || (now != NULL && !env_saved[i].orig)) {
+            free(env_saved[i].key);
+            errno = ENOMEM;
+            return -1;
+        }
+        env_nsaved++;
+    }
+    return pfw_setenv(key, value);
+}
+
+
+/* gunicorn's reload() step 1: each variable back to its value from before
+ * raw_env set it, or removed (from os.environ too) if it had none. */
+static void
+rawenv_restore(void)
+{
+    size_t  i;
+
+    for (i = 0; i < env_nsaved; i++) {
+        if (env_saved[i].orig != NULL) {
+            (void) pfw_setenv(env_saved[i].key, env_saved[i].orig);
+        } else {
+            unsetenv(env_saved[i].key);
+            if (pfw_python_live()) {
+                (void) pfw_setenv(env_saved[i].key, NULL);
+            }
+        }
+        free(env_saved[i].key);
+        free(env_saved[i].orig);
+    }
+    env_nsaved = 0;
+}
+
+
+/* raw_env "KEY=VALUE": exported in the master, before any import (the
+ * values they replace are remembered for a HUP to put back). */
 static int
 export_env(const pfc_settings *s)
 {
@@ -98,7 +166,7 @@ export_env(const pfc_settings *s)
             continue;
         }
         *eq = '\0';
-        if (pfw_setenv(kv, eq + 1) != 0) {
+        if (rawenv_set(kv, eq + 1) != 0) {
             fprintf(stderr, "\nError: setenv(%s) failed: %s\n", kv,
                     strerror(errno));
             free(kv);
@@ -233,6 +301,37 @@ fill_config(run_state *st, const pfc_settings *s, char **argv)
     cfg->umask = (int) s->umask;
     cfg->argv = argv;
     cfg->env_prefix = "GUNICORN";
+}
+
+
+/* The worker kind whose callbacks the workers forked next run: a HUP that
+ * changes worker_class switches it (gunicorn's setup() takes the new
+ * class for the workers it spawns next).  The arbiter's table calls the
+ * worker side through it; the master-side callbacks are the same for
+ * every kind (pfw_master_init, pfw_pre_fork, pfw_post_fork). */
+static const pf_worker_ops  *kind_ops;
+
+
+static int
+kind_init(pf_worker *w, void *ud)
+{
+    return kind_ops->init != NULL ? kind_ops->init(w, ud) : 0;
+}
+
+
+static int
+kind_run(pf_worker *w, void *ud)
+{
+    return kind_ops->run(w, ud);
+}
+
+
+static void
+kind_fini(pf_worker *w, void *ud)
+{
+    if (kind_ops->fini != NULL) {
+        kind_ops->fini(w, ud);
+    }
 }
 
 
@@ -390,37 +489,51 @@ same_list(const pfc_strlist *a, const pfc_strlist *b)
 }
 
 
-static int
-same_str(const char *a, const char *b)
-{
-    return a == b || (a != NULL && b != NULL && strcmp(a, b) == 0);
-}
-
-
-/* Settings a running master cannot change: said once, kept as they are. */
+/* Settings a running master does not change: said once, kept as they
+ * are.  gunicorn ignores daemon after start-up too, and keeps an app it
+ * preloaded (its cached callable); only preload turned on differs: gunicorn
+ * would import the app in the master at this reload. */
 static void
 warn_fixed(const pfc_settings *o, const pfc_settings *n)
 {
-    static const char  tail[] = "changed on reload: it needs a restart "
-                                "(or USR2) to take effect";
-
-    if (o->worker_kind != n->worker_kind) {
-        pf_log(PF_LOG_WARNING, "worker_class %s", tail);
-    }
-    if (o->preload_app != n->preload_app) {
-        pf_log(PF_LOG_WARNING, "preload_app %s", tail);
-    }
-    if (o->user != n->user || o->group != n->group) {
-        pf_log(PF_LOG_WARNING, "user/group %s", tail);
-    }
-    if (!same_str(o->pidfile, n->pidfile)) {
-        pf_log(PF_LOG_WARNING, "pidfile %s", tail);
+    if (!o->preload_app && n->preload_app) {
+        pf_log(PF_LOG_WARNING, "preload_app turned on by a reload: the new "
+               "workers still import the application themselves; it needs "
+               "a restart (or USR2) to take effect");
     }
     if (o->daemon != n->daemon) {
-        pf_log(PF_LOG_WARNING, "daemon %s", tail);
+        pf_log(PF_LOG_WARNING, "daemon changed on reload: it only applies "
+               "at start-up");
     }
-    if (!same_str(o->proc_name, n->proc_name)) {
-        pf_log(PF_LOG_WARNING, "proc_name %s", tail);
+}
+
+
+/* proc_name, pidfile, user/group, timeouts... through the arbiter
+ * (gunicorn's setup() and reload()); the worker kind for the next
+ * generation.  A refusal (the new pidfile names a live process) keeps
+ * the previous identity and proc_name, and says so. */
+static void
+apply_master(run_state *st, pfc_settings *ns)
+{
+    const pf_worker_ops  *k = pick_ops(ns);
+
+    fill_config(st, ns, st->argv);
+    if (pf_arbiter_reconfigure(st->arb, &st->cfg) != 0) {
+        pf_log_errno(PF_LOG_ERROR, errno, "Reload: pidfile, proc_name and "
+                     "user/group could not be applied; the previous ones "
+                     "stay");
+        pf_arbiter_set_timeouts(st->arb, (unsigned) ns->timeout,
+                                (unsigned) ns->graceful_timeout);
+        free(ns->proc_name);
+        ns->proc_name = st->s.proc_name;    /* the workers keep the name */
+        st->s.proc_name = NULL;
+        st->cfg.proc_name = ns->proc_name != NULL ? ns->proc_name
+                                                  : ns->default_proc_name;
+    }
+    if (k != kind_ops) {
+        kind_ops = k;
+        st->ops->name = k->name;
+        pf_log(PF_LOG_INFO, "Using worker: %s", k->name);
     }
 }
 
@@ -443,6 +556,10 @@ reload_config(pfw_app *app, void *ud)
         pf_log_errno(PF_LOG_WARNING, errno, "fchdir(start-up directory) "
                      "failed");
     }
+    /* gunicorn's step 1: raw_env's variables back to what they were before
+     * it set them, so the file re-reads in that environment and a dropped
+     * variable is gone */
+    rawenv_restore();
     stop = pfc_cli_load(&ns, st->argc, st->argv, st->cmd_args,
                         load_config_file, st->argv, stdout, stderr, &status);
     if (stop) {
@@ -452,6 +569,7 @@ reload_config(pfw_app *app, void *ud)
             pf_log_errno(PF_LOG_WARNING, errno, "chdir(%s) failed",
                          st->s.chdir);
         }
+        export_env(&st->s);
         pf_log(PF_LOG_ERROR, "Reload failed (status %d): the configuration "
                "and the workers stay as they were", status);
         return -1;
@@ -471,23 +589,20 @@ reload_config(pfw_app *app, void *ud)
             pf_log_errno(PF_LOG_WARNING, errno, "chdir(%s) failed",
                          st->s.chdir);
         }
+        export_env(&st->s);
         pf_log(PF_LOG_ERROR, "Reload failed: the new addresses could not be "
                "bound; the configuration and the workers stay as they were");
         return -1;
     }
-    pf_arbiter_set_timeouts(st->arb, (unsigned) ns.timeout,
-                            (unsigned) ns.graceful_timeout);
+    apply_master(st, &ns);
     warn_fixed(&st->s, &ns);
     for (i = 0; i < ns.warnings.n; i++) {
         pf_log(PF_LOG_WARNING, "%s", ns.warnings.v[i]);
     }
     pfc_logs_reload(&ns);                /* gunicorn 26.1 rebuilds its logger */
     export_env(&ns);
-    /* the arbiter's copy keeps these: so must the workers */
+    /* the app preloaded at start stays (gunicorn's cached callable) */
     ns.preload_app = st->s.preload_app;
-    free(ns.proc_name);
-    ns.proc_name = st->s.proc_name;
-    st->s.proc_name = NULL;
     if (fill_app(st, &ns, st->argv) != 0) {
         pf_log(PF_LOG_ERROR, "Reload failed: out of memory");
         pfc_settings_free(&ns);
@@ -573,7 +688,12 @@ main(int argc, char **argv)
         return PFC_EXIT_CONFIG;
     }
     fill_config(&st, s, argv);
-    ops = *pick_ops(s);
+    kind_ops = pick_ops(s);
+    ops = *kind_ops;
+    ops.init = kind_init;
+    ops.run = kind_run;
+    ops.fini = kind_fini;
+    st.ops = &ops;
     pfw_hooks_ops(&ops);
     pfw_lifecycle_ops(&ops, &st.app);
     pfc_logs_ops(&ops, s);

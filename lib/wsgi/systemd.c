@@ -43,7 +43,8 @@
 
 static int          (*inner_master_init)(pf_arbiter *a, void *ud);
 static int          (*inner_on_signal)(pf_arbiter *a, int signo, void *ud);
-static const char    *kind;              /* the worker kind, for STATUS */
+static const pf_worker_ops  *table;      /* its name: the worker kind, for
+                                            STATUS (a HUP may change it) */
 static int            ready_seen;        /* a generation booted */
 static int            reloaded;          /* READY after a HUP */
 static int            stopping;          /* STOPPING=1 or MAINPID= sent */
@@ -136,7 +137,8 @@ monotonic_usec(void)
 static void
 on_event(pf_arbiter *a, int event, void *ud)
 {
-    int  n = pf_arbiter_workers(a);
+    int          n = pf_arbiter_workers(a);
+    const char  *kind = table->name != NULL ? table->name : "custom";
 
     (void) ud;
     switch (event) {
@@ -218,7 +220,7 @@ pfw_lifecycle_ops(pf_worker_ops *ops, const pfw_app *app)
         pf_log(PF_LOG_WARNING, "Warning: you shouldn't specify `daemon = "
                "True` when launching by systemd with `Type = notify`");
     }
-    kind = ops->name != NULL ? ops->name : "custom";
+    table = ops;
     inner_master_init = ops->master_init;
     inner_on_signal = ops->on_signal;
     ops->master_init = wrap_master_init;

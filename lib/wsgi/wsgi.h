@@ -137,7 +137,7 @@ int  pfw_hooks_any(void);
 void pfw_hooks_ops(pf_worker_ops *ops);
 
 /* raw_env: setenv(3), and os.environ when Python runs in this process
- * (rawenv.c).  0, or -1 with errno. */
+ * (rawenv.c); value NULL unsets both.  0, or -1 with errno. */
 int  pfw_setenv(const char *key, const char *value);
 
 /*

@@ -807,6 +807,126 @@ class ReloadTests(ConfigCase):
         self.assertEqual(s.stop(), 0)
 
 
+# What a worker sees: raw_env's variables, its kind, ids and title.
+ENV_APP = r'''
+import json
+import os
+
+
+def app(environ, start_response):
+    with open("/proc/self/cmdline", "rb") as f:
+        title = f.read().split(b"\0")[0].decode()
+    body = json.dumps({
+        "A": os.environ.get("A"), "B": os.environ.get("B"),
+        "PFW_PRE": os.environ.get("PFW_PRE"),
+        "multithread": environ["wsgi.multithread"],
+        "pid": os.getpid(), "uid": os.getuid(), "title": title,
+    }).encode()
+    start_response("200 OK", [("Content-Type", "application/json"),
+                              ("Content-Length", str(len(body)))])
+    return [body]
+'''
+
+
+def master_title(pid):
+    with open("/proc/%d/cmdline" % pid, "rb") as f:
+        return f.read().split(b"\0")[0].decode()
+
+
+class HupSettingsTests(ConfigCase):
+    """gunicorn's reload() re-applies raw_env, worker_class, proc_name,
+    pidfile and user for the new workers (gunicorn-reference 2.9)."""
+
+    def get_json(self, s):
+        code, data = s.get("/")
+        self.assertEqual(code, 200)
+        return json.loads(data.split(b"\r\n\r\n", 1)[1])
+
+    def hup(self, s, booted):
+        """HUP, then wait for the new worker and the old one's exit."""
+        s.kill(signal.SIGHUP)
+        s.wait_log(r"Booting worker", count=booted + 1)
+        s.wait_log(r"Worker exiting", count=booted)
+
+    def test_raw_env_restored_and_dropped(self):
+        self.write("envapp.py", ENV_APP)
+        conf = self.write("e.py", '''
+            raw_env = ["A=1", "B=2", "PFW_PRE=override"]
+            ''')
+        s = self.start("-c", conf, "envapp:app", env={"PFW_PRE": "orig"})
+        s.wait_log(r"Booting worker")
+        seen = self.get_json(s)
+        self.assertEqual((seen["A"], seen["B"], seen["PFW_PRE"]),
+                         ("1", "2", "override"))
+        self.write("e.py", 'raw_env = ["A=3"]\n')
+        self.hup(s, 1)
+        seen = self.get_json(s)
+        # B was not there before: gone; PFW_PRE back to its own value
+        self.assertEqual((seen["A"], seen["B"], seen["PFW_PRE"]),
+                         ("3", None, "orig"))
+        # and a variable set again by the next file is set
+        self.write("e.py", 'raw_env = ["B=4", "PFW_PRE=again"]\n')
+        self.hup(s, 2)
+        seen = self.get_json(s)
+        self.assertEqual((seen["A"], seen["B"], seen["PFW_PRE"]),
+                         (None, "4", "again"))
+        self.assertEqual(s.stop(), 0)
+
+    def test_worker_class_proc_name_pidfile_user(self):
+        self.write("envapp.py", ENV_APP)
+        a_pid = os.path.join(self.dir, "a.pid")
+        b_pid = os.path.join(self.dir, "b.pid")
+        conf = self.write("k.py", '''
+            worker_class = "sync"
+            proc_name = "first"
+            pidfile = %r
+            ''' % a_pid)
+        s = self.start("-c", conf, "envapp:app")
+        s.wait_log(r"Booting worker")
+        seen = self.get_json(s)
+        self.assertFalse(seen["multithread"])
+        self.assertEqual(seen["title"], "prefork-wsgi: worker [first]")
+        self.assertEqual(master_title(s.pid), "prefork-wsgi: master [first]")
+        with open(a_pid) as f:
+            self.assertEqual(int(f.read()), s.pid)
+        root = os.geteuid() == 0
+        if root:
+            os.chmod(self.dir, 0o755)       # nobody imports envapp from it
+        self.write("k.py", '''
+            worker_class = "gthread"
+            proc_name = "second"
+            pidfile = %r
+            %s
+            ''' % (b_pid, "user = 'nobody'" if root else ""))
+        self.hup(s, 1)
+        seen = self.get_json(s)
+        self.assertTrue(seen["multithread"])        # a gthread worker
+        self.assertEqual(seen["title"], "prefork-wsgi: worker [second]")
+        self.assertEqual(master_title(s.pid), "prefork-wsgi: master [second]")
+        self.assertFalse(os.path.exists(a_pid))
+        with open(b_pid) as f:
+            self.assertEqual(int(f.read()), s.pid)
+        if root:
+            import pwd
+            self.assertEqual(seen["uid"], pwd.getpwnam("nobody").pw_uid)
+        self.assertNotIn("needs a restart", s.log())
+        self.assertEqual(s.stop(), 0)
+        self.assertFalse(os.path.exists(b_pid))
+
+    def test_preload_turned_on_and_daemon_warned(self):
+        conf = self.write("p.py", "workers = 1\n")
+        s = self.start("-c", conf, "probe:app")
+        s.wait_log(r"Booting worker")
+        self.write("p.py", "workers = 1\npreload_app = True\n"
+                   "daemon = True\n")
+        self.hup(s, 1)
+        s.wait_log(r"WARNING\] preload_app turned on by a reload")
+        s.wait_log(r"WARNING\] daemon changed on reload: it only applies at "
+                   r"start-up")
+        self.assertEqual(s.get("/env")[0], 200)
+        self.assertEqual(s.stop(), 0)
+
+
 class MasterPythonTests(ConfigCase):
     """No config file, no --preload: no interpreter in the master."""
 
