@@ -543,6 +543,69 @@ START_TEST(ev_suspended_response_survives_stop)
 END_TEST
 
 
+/* write() (PEP 3333's legacy imperative write) to a slow reader: every
+ * byte arrives in order (ev, gthread). */
+START_TEST(write_slow_reader_complete)
+{
+    static const char *const  k[] = { "ev", "gthread" };
+    tw_opts                   o;
+    tw_conn                   c1;
+    big                       b;
+
+    opts(&o, k[_i]);
+    tw_server_start(&S, &o);
+    conn(&c1);
+    ck_assert_int_eq(tw_sends(&c1, "GET /write?id=a&n=512 HTTP/1.1\r\n"
+                              "Host: x\r\n\r\n"), 0);
+    log_has("BIGSTART a", 1);
+    big_init(&b, &c1);
+    b.read_max = 16384;
+    read_big(&b, 60000);
+    ck_assert(b.complete);
+    ck_assert(!b.bad);
+    ck_assert_uint_eq(b.got, 512 * BLOCK);
+    log_has("BIGWRITTEN a", 1);
+    close(c1.fd);
+}
+END_TEST
+
+
+/* The documented limit: write() cannot be set aside, so on ev a client
+ * that stops reading holds the worker inside write() until --timeout;
+ * then write() raises, that client is closed, and the same worker (its
+ * heartbeat kept by the wait) serves the one that waited. */
+START_TEST(ev_write_stalled_reader_times_out)
+{
+    tw_opts   o;
+    tw_conn   c1, c2;
+    tw_resp   r;
+    long      pid;
+    big       b;
+
+    opts(&o, "ev");
+    o.timeout = 2;
+    tw_server_start(&S, &o);
+    pid = worker_pid();
+    conn(&c1);
+    ck_assert_int_eq(tw_sends(&c1, "GET /write?id=a&n=512 HTTP/1.1\r\n"
+                              "Host: x\r\n\r\n"), 0);
+    log_has("BIGSTART a", 1);
+    conn(&c2);
+    get(&c2, &r, "GET /small?id=b HTTP/1.1\r\nHost: x\r\n\r\n");
+    ck_assert_str_eq(r.body, "hello b");
+    tw_resp_free(&r);
+    ck_assert_int_eq(log_count("BIGWRITTEN a"), 0);
+    big_init(&b, &c1);
+    read_big(&b, 20000);
+    ck_assert(!b.complete);
+    ck_assert(!b.bad);
+    ck_assert_int_eq(worker_pid(), pid);
+    close(c1.fd);
+    close(c2.fd);
+}
+END_TEST
+
+
 /* A reader as fast as the server: the response gets 1 MiB per turn of
  * the loop, then the loop serves the rest.  The app asks for /small?id=b
  * itself after 1 MiB (the request waits in the listen queue) and streams
@@ -649,6 +712,8 @@ backpressure_suite(void)
     tcase_add_loop_test(tc, ev_suspended_response_survives_stop, 0, 2);
     tcase_add_loop_test(tc, ev_slow_reader_rss_flat, 0, 3);
     tcase_add_test(tc, ev_fast_reader_shares_the_loop);
+    tcase_add_loop_test(tc, write_slow_reader_complete, 0, 2);
+    tcase_add_test(tc, ev_write_stalled_reader_times_out);
     suite_add_tcase(s, tc);
     return s;
 }
