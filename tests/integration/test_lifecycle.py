@@ -129,6 +129,72 @@ class SdNotify(Base):
         self.expect(p.pid, "STOPPING", "1")
 
 
+# A module whose first import blocks on a FIFO, then fails (exit 3, a
+# boot error); every later import serves lifecycle_app.
+BOOT_ONCE = r'''
+import os
+import sys
+
+HERE = os.path.dirname(os.path.abspath(__file__))
+try:
+    os.close(os.open(os.path.join(HERE, "claim"),
+                     os.O_CREAT | os.O_EXCL | os.O_WRONLY))
+    first = True
+except FileExistsError:
+    first = False
+if first:
+    with open(os.path.join(HERE, "gate")) as f:
+        f.read(1)
+    raise RuntimeError("the first boot fails")
+sys.stderr.write("imported %d\n" % os.getpid())
+sys.stderr.flush()
+from lifecycle_app import app  # noqa: E402,F401
+'''
+
+
+class SdNotifyRetriedBoot(Base):
+
+    def test_ready_once_when_a_first_boot_is_retried(self):
+        """Two workers; one's boot fails once while the other serves: it is
+        retried, READY=1 comes once (when the server serves while the boot
+        is retried), not again when the retried worker boots."""
+        self.notify = Notify(self.path("notify"))
+        self.write("bootonce.py", BOOT_ONCE)
+        os.mkfifo(self.path("gate"))
+        port = free_port()
+        addr = ("127.0.0.1", port)
+        p = self.start([BINARY, "-w", "2", "-b", "127.0.0.1:%d" % port,
+                        "--pythonpath", self.tmp, "bootonce:app"],
+                       env={"NOTIFY_SOCKET": self.notify.address})
+        good = int(p.wait_log(r"imported (\d+)").group(1))
+        self.assertEqual(pid_of(get(addr, "/pid")[2]), good)
+        # one worker serves, the other is still booting: not ready
+        self.assertEqual(self.notify.pending(), [])
+        with open(self.path("gate"), "w") as f:
+            f.write("x")
+        p.wait_log(r"Worker failed to boot\. 1 worker\(s\) still serving; "
+                   r"retrying\.")
+        f = self.expect(p.pid, "READY", "1")
+        self.assertIn("2 sync workers", f["STATUS"])
+        # the retry boots; both workers then serve at once (one in /sleep)
+        p.wait_log(r"imported (\d+)", count=2)
+        slow = threading.Thread(target=get, args=(addr, "/sleep?s=2"),
+                                daemon=True)
+        slow.start()
+        busy = int(p.wait_log(r"sleeping (\d+)").group(1))
+        other = pid_of(get(addr, "/pid")[2])
+        self.assertNotEqual(busy, other)
+        slow.join(30)
+        # a whole master pass after both were flagged booted, then the stop:
+        # a second READY=1 would come before STOPPING=1
+        p.proc.send_signal(signal.SIGUSR1)
+        p.wait_log(r"Handling signal: usr1")
+        p.proc.send_signal(signal.SIGTERM)
+        self.expect(p.pid, "STOPPING", "1")
+        self.assertEqual(p.wait(), 0)
+        self.assertEqual(self.notify.pending(), [])
+
+
 class SocketActivation(Base):
 
     def activate(self, listen, args, env=None):
