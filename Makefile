@@ -21,6 +21,8 @@ INCLUDEDIR   ?= $(PREFIX)/include
 DATAROOTDIR  ?= $(PREFIX)/share
 MANDIR       ?= $(DATAROOTDIR)/man
 PKGCONFIGDIR ?= $(LIBDIR)/pkgconfig
+# prefork-wsgi's Python module (prefork-wsgi-python.so, see mk/cli.mk)
+PKGLIBDIR    ?= $(LIBDIR)/prefork-wsgi
 
 CC      ?= cc
 AR      ?= ar

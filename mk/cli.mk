@@ -70,12 +70,21 @@ man-cli: $(CLI_GEN_MAN)
 check-suites: check-cli
 
 # ---- the prefork-wsgi binary ---------------------------------------------
-# Reserved for the lead / WSGI engineer: cli/main.c and the rule that links
-# it with $(CLI_A), the WSGI archive, libprefork and libpython go here.
-# cli/main.c is deliberately not part of CLI_LIB_SRC; give it an explicit
-# "$(B)/cli/main.o: cli/main.c" rule (it needs $(PY_CFLAGS) and the wsgi
-# headers), which takes precedence over the pattern rule above.
-PFW_BIN := $(B)/prefork-wsgi
+# The executable holds the master: cli/, lib/log, libprefork, lib/http and
+# the two Python-free files of lib/wsgi it needs (config.c, systemd.c).
+# Everything that needs Python is in $(WSGI_MODULE) (mk/wsgi.mk), which
+# cli/pyshim.c loads with dlopen(3) only when Python is needed, so that a
+# master without a configuration file or --preload maps neither libpython
+# nor libev (lib/wsgi/module.h).  The module takes libprefork and lib/log
+# from the executable: --export-dynamic, all of libprefork, and lib/log
+# compiled once more with default visibility (the archive's objects are
+# hidden, and the module must share the executable's logger state).
+PFW_BIN      := $(B)/prefork-wsgi
+PFW_EXE_WSGI := $(B)/lib/wsgi/config.o $(B)/lib/wsgi/systemd.o
+PFW_EXE_LOG  := $(patsubst lib/log/%.c,$(B)/exe/lib/log/%.o,\
+                  $(sort $(wildcard lib/log/*.c)))
+PFW_EXE_OBJ  := $(B)/cli/main.o $(B)/cli/logsetup.o $(B)/cli/pyshim.o \
+                $(PFW_EXE_WSGI) $(PFW_EXE_LOG)
 
 all: $(PFW_BIN)
 
@@ -89,13 +98,42 @@ $(B)/cli/logsetup.o: cli/logsetup.c
 	@mkdir -p $(@D)
 	$(CC) $(CLI_CPPFLAGS) -Ilib/log -Ilib/wsgi $(ALL_CFLAGS) -c -o $@ $<
 
-# lib/log's archive by name: mk/log.mk is read after this file.
-$(PFW_BIN): $(B)/cli/main.o $(B)/cli/logsetup.o $(CLI_A) $(WSGI_A) \
-    $(B)/libpflog.a $(HTTP_A) $(CORE_A)
+# Where the installed binary finds the module: $(PKGLIBDIR) relative to
+# $(BINDIR) (relocatable, and right in a DESTDIR stage), then absolute.
+# The header changes only when those paths do, and pyshim.o follows it.
+PFW_MODULE_REL := $(shell realpath -m --relative-to=$(BINDIR) $(PKGLIBDIR))
+FORCE:
+$(B)/cli/module-path.h: FORCE
 	@mkdir -p $(@D)
-	$(CC) $(ALL_LDFLAGS) -o $@ $(B)/cli/main.o $(B)/cli/logsetup.o \
-	    $(CLI_A) $(WSGI_A) $(B)/libpflog.a $(HTTP_A) $(CORE_A) \
-	    $(PY_LIBS) $(EV_LIBS) -lpthread
+	@printf '#define PFW_MODULE_REL "%s"\n#define PFW_MODULE_DIR "%s"\n' \
+	    '$(PFW_MODULE_REL)' '$(PKGLIBDIR)' > $@.tmp
+	@if cmp -s $@.tmp $@; then rm -f $@.tmp; else mv $@.tmp $@; fi
+
+$(B)/cli/pyshim.o: cli/pyshim.c $(B)/cli/module-path.h
+	@mkdir -p $(@D)
+	$(CC) $(CLI_CPPFLAGS) -I$(B)/cli -Ilib/wsgi -Ilib/http -Ilib/log \
+	    $(ALL_CFLAGS) -c -o $@ $<
+
+$(B)/exe/lib/log/%.o: lib/log/%.c
+	@mkdir -p $(@D)
+	$(CC) -Iinclude -Ilib/log $(ALL_CFLAGS) -fvisibility=default -c -o $@ $<
+
+# No libpython, no libev: those are the module's.  Whatever the module
+# leaves undefined that neither its libraries nor the executable define
+# would only fail at dlopen(3) in a worker: the link fails now instead.
+$(PFW_BIN): $(PFW_EXE_OBJ) $(CLI_A) $(HTTP_A) $(CORE_A) $(WSGI_MODULE)
+	@mkdir -p $(@D)
+	$(CC) $(ALL_LDFLAGS) -Wl,--export-dynamic -o $@ $(PFW_EXE_OBJ) \
+	    $(CLI_A) $(HTTP_A) -Wl,--whole-archive $(CORE_A) \
+	    -Wl,--no-whole-archive
+	@nm -D --defined-only $@ | awk '{ print $$3 }' | sort -u > $@.syms
+	@ldd -r $(WSGI_MODULE) 2>&1 \
+	    | sed -n 's/^undefined symbol: \([^ 	]*\).*/\1/p' | sort -u \
+	    | comm -23 - $@.syms > $@.undef; \
+	if [ -s $@.undef ]; then \
+	    echo "$(WSGI_MODULE): undefined, not in $@:"; cat $@.undef; \
+	    rm -f $@ $@.syms $@.undef; exit 1; \
+	fi; rm -f $@.syms $@.undef
 
 # `make run`: the bundled example on 127.0.0.1:8000 with the ev worker.
 RUN_CMD := $(PFW_BIN) -k ev -w 2 -b 127.0.0.1:8000 --chdir examples hello:app
@@ -103,9 +141,13 @@ RUN_CMD := $(PFW_BIN) -k ev -w 2 -b 127.0.0.1:8000 --chdir examples hello:app
 install: install-cli
 uninstall: uninstall-cli
 .PHONY: install-cli uninstall-cli
-install-cli: $(PFW_BIN)
-	$(INSTALL) -d $(DESTDIR)$(BINDIR) $(DESTDIR)$(MANDIR)/man1
+install-cli: $(PFW_BIN) $(WSGI_MODULE)
+	$(INSTALL) -d $(DESTDIR)$(BINDIR) $(DESTDIR)$(MANDIR)/man1 \
+	    $(DESTDIR)$(PKGLIBDIR)
 	$(INSTALL) -m 755 $(PFW_BIN) $(DESTDIR)$(BINDIR)/prefork-wsgi
+	$(INSTALL) -m 644 $(WSGI_MODULE) $(DESTDIR)$(PKGLIBDIR)/
 	$(INSTALL) -m 644 $(CLI_MAN) $(DESTDIR)$(MANDIR)/man1/
 uninstall-cli:
-	rm -f $(DESTDIR)$(BINDIR)/prefork-wsgi $(DESTDIR)$(MANDIR)/man1/prefork-wsgi.1
+	rm -f $(DESTDIR)$(BINDIR)/prefork-wsgi $(DESTDIR)$(MANDIR)/man1/prefork-wsgi.1 \
+	    $(DESTDIR)$(PKGLIBDIR)/$(notdir $(WSGI_MODULE))
+	-rmdir $(DESTDIR)$(PKGLIBDIR) 2>/dev/null

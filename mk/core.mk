@@ -90,8 +90,11 @@ check-install:
 	    sh -c '$(CC) -Wall -Wextra -Werror -o $(B)/stage/echo examples/echo.c \
 	        $$(pkg-config --cflags --libs libprefork)'
 	LD_LIBRARY_PATH=$(CURDIR)/$(B)/stage/usr/lib ldd $(B)/stage/echo | grep -q '$(CORE_SONAME) => $(CURDIR)/$(B)/stage'
+	test -f $(B)/stage/usr/lib/prefork-wsgi/prefork-wsgi-python.so
+	sh scripts/check-staged.sh $(CURDIR)/$(B)/stage
 	$(MAKE) --no-print-directory uninstall DESTDIR=$(CURDIR)/$(B)/stage PREFIX=/usr >/dev/null
 	test ! -e $(B)/stage/usr/lib/$(CORE_SONAME) -a ! -e $(B)/stage/usr/include/prefork
+	test ! -e $(B)/stage/usr/lib/prefork-wsgi -a ! -e $(B)/stage/usr/bin/prefork-wsgi
 	@echo "install: staged install builds examples/echo.c with pkg-config alone"
 
 check-suites: check-core check-abi check-man check-install

@@ -62,3 +62,17 @@ check-wsgi-integration: $(B)/prefork-wsgi
 	    tests/integration/test_config.py tests/integration/test_logging.py
 
 check-suites: check-wsgi-integration
+
+# The module prefork-wsgi loads when it needs Python (lib/wsgi/module.h,
+# mk/cli.mk): every lib/wsgi object, its own copy of lib/http, libpython
+# and libev.  libprefork and lib/log are left undefined on purpose: they
+# resolve to the executable's at dlopen(3) time.  Built with the same
+# flags as the executable (build-san/ with SANITIZE=1).
+WSGI_MODULE := $(B)/prefork-wsgi-python.so
+
+all: $(WSGI_MODULE)
+
+$(WSGI_MODULE): $(WSGI_OBJ) $(HTTP_A)
+	@mkdir -p $(@D)
+	$(CC) -shared $(ALL_LDFLAGS) -o $@ $(WSGI_OBJ) $(HTTP_A) \
+	    $(PY_LIBS) $(EV_LIBS) -lpthread
