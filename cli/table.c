@@ -42,10 +42,10 @@
 #define NO_ASGI     "prefork-wsgi serves WSGI only; there is no ASGI worker."
 #define NO_H2       "prefork-wsgi serves HTTP/1.0 and HTTP/1.1 only."
 #define NO_DIRTY    "gunicorn's dirty arbiters (25.0) are not implemented."
-#define NO_PYLOG    "the server logs from C, not through Python's logging: " \
-                    "use --error-logfile, --access-logfile, --log-syslog " \
-                    "and --statsd-host, and configure the application's " \
-                    "own loggers in its code."
+#define PYLOG       "Python then runs in the master, and the server's error " \
+                    "and access lines go to the loggers gunicorn.error and " \
+                    "gunicorn.access, whose handlers, formatters and filters " \
+                    "the configuration sets."
 #define NO_CTL      "prefork-wsgi has no control socket (use signals)."
 
 static const char *const bind_default[] = { "127.0.0.1:8000" };
@@ -400,24 +400,29 @@ const pfc_setting  pfc_table[PFC_NSETTINGS] = {
     [PFC_S_LOGCONFIG] = {
         .name = "logconfig", .section = "Logging",
         .cli = { "--log-config" }, .metavar = "FILE", STRING,
-        .support = PFC_SUP_REFUSED, FIELD(logconfig), .dflt = D_NONE,
+        .support = PFC_SUP_PY, FIELD(logconfig), .dflt = D_NONE,
         .desc = "Python logging configuration file (fileConfig format).",
-        .note = NO_PYLOG,
+        .note = PYLOG " Read with logging.config.fileConfig(), existing "
+                "loggers kept; a missing file stops start-up.",
     },
     [PFC_S_LOGCONFIG_DICT] = {
         .name = "logconfig_dict", .section = "Logging",
         .kind = PFC_K_PYOBJ, .validator = PFC_V_PYDICT,
-        .flags = PFC_F_FILE_ONLY, .support = PFC_SUP_REFUSED,
+        .flags = PFC_F_FILE_ONLY, .support = PFC_SUP_PY,
         FIELD(logconfig_dict), .dflt = D_DICT0,
         .desc = "Python logging configuration as a dictConfig dictionary.",
-        .note = NO_PYLOG,
+        .note = PYLOG " Merged over gunicorn's default dictionary (key by "
+                "key) and given to logging.config.dictConfig(); it takes "
+                "precedence over logconfig_json and logconfig.",
     },
     [PFC_S_LOGCONFIG_JSON] = {
         .name = "logconfig_json", .section = "Logging",
         .cli = { "--log-config-json" }, .metavar = "FILE", STRING,
-        .support = PFC_SUP_REFUSED, FIELD(logconfig_json), .dflt = D_NONE,
+        .support = PFC_SUP_PY, FIELD(logconfig_json), .dflt = D_NONE,
         .desc = "Python logging configuration as a JSON file.",
-        .note = NO_PYLOG,
+        .note = PYLOG " Merged over gunicorn's default dictionary and "
+                "given to logging.config.dictConfig(); it takes precedence "
+                "over logconfig; a missing file is ignored, as in gunicorn.",
     },
     [PFC_S_SYSLOG_ADDR] = {
         .name = "syslog_addr", .section = "Logging",

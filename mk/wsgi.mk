@@ -59,7 +59,8 @@ check-wsgi-integration: $(B)/prefork-wsgi
 	ASAN_OPTIONS=$${ASAN_OPTIONS:-detect_leaks=0} PYTHONDONTWRITEBYTECODE=1 \
 	    PREFORK_WSGI=$(abspath $(B)/prefork-wsgi) \
 	    $(PY_EXE) -m unittest -v tests/integration/test_wsgi.py \
-	    tests/integration/test_config.py tests/integration/test_logging.py
+	    tests/integration/test_config.py tests/integration/test_logging.py \
+	    tests/integration/test_logconfig.py
 
 check-suites: check-wsgi-integration
 

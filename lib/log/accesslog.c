@@ -19,6 +19,8 @@ struct pfw_accesslog {
     int              has_file;
     pfw_syslog      *syslog;
     char            *ident;         /* "gunicorn.<prefix>.access" */
+    pfw_fwd_fn      *fwd;           /* Python's logging takes the lines */
+    void            *fwd_ud;
 };
 
 
@@ -52,8 +54,8 @@ pfw_accesslog_open(const pfw_accesslog_conf *conf, char *err, size_t errlen)
 }
 
 
-static void
-emit(pfw_accesslog *al, const char *line, size_t n)
+void
+pfw_accesslog_emit(pfw_accesslog *al, const char *line, size_t n)
 {
     struct iovec  iov[2];
 
@@ -67,6 +69,17 @@ emit(pfw_accesslog *al, const char *line, size_t n)
     if (al->syslog != NULL) {
         (void) pfw_syslog_send(al->syslog, PF_LOG_INFO, al->ident, getpid(),
                                line, n);
+    }
+}
+
+
+static void
+emit(pfw_accesslog *al, const char *line, size_t n)
+{
+    if (al->fwd != NULL) {
+        al->fwd(al->fwd_ud, PF_LOG_INFO, line, n);
+    } else {
+        pfw_accesslog_emit(al, line, n);
     }
 }
 
@@ -121,7 +134,23 @@ pfw_accesslog_set_syslog(pfw_accesslog *al, pfw_syslog *s, const char *ident)
 int
 pfw_accesslog_enabled(const pfw_accesslog *al)
 {
+    return al != NULL && (al->has_file || al->syslog != NULL
+                          || al->fwd != NULL);
+}
+
+
+int
+pfw_accesslog_handled(const pfw_accesslog *al)
+{
     return al != NULL && (al->has_file || al->syslog != NULL);
+}
+
+
+void
+pfw_accesslog_set_forward(pfw_accesslog *al, pfw_fwd_fn *fn, void *ud)
+{
+    al->fwd = fn;
+    al->fwd_ud = ud;
 }
 
 

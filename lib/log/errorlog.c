@@ -20,9 +20,13 @@ struct pfw_errlog {
     pfw_syslog   *syslog;
     char         *ident;          /* "gunicorn.<prefix>.error" */
     pfw_statsd   *statsd;
+    pfw_fwd_fn   *fwd;            /* Python's logging takes the lines */
+    void         *fwd_ud;
+    int           fwd_min;        /* lowest level it keeps */
 };
 
 static _Thread_local unsigned  next_flags;
+static _Thread_local int       forwarding;   /* inside fwd: no loop back */
 static pfw_errlog             *installed;
 
 static const struct {
@@ -123,29 +127,52 @@ pfw_errlog_open(const pfw_errlog_conf *conf, char *err, size_t errlen)
 }
 
 
-void
-pfw_errlog_write(pfw_errlog *el, int level, const char *msg, size_t len,
-    unsigned flags)
+static void
+emit(pfw_errlog *el, int level, const char *msg, size_t len, unsigned flags)
 {
     char          prefix[128];
     struct iovec  iov[3];
     pid_t         pid;
-    int           e = errno;
 
-    if (level >= el->level) {
-        pid = getpid();
-        iov[0].iov_base = prefix;
-        iov[0].iov_len = pfw_errlog_prefix(prefix, sizeof(prefix), time(NULL),
-                                           pid, level);
-        iov[1].iov_base = (void *) msg;
-        iov[1].iov_len = len;
-        iov[2].iov_base = (void *) "\n";
-        iov[2].iov_len = 1;
-        (void) pfw_logfile_writev(&el->file, iov, 3);
-        if (el->syslog != NULL && !(flags & PFW_LOGF_NOSYSLOG)) {
-            (void) pfw_syslog_send(el->syslog, level, el->ident, pid, msg,
-                                   len);
-        }
+    pid = getpid();
+    iov[0].iov_base = prefix;
+    iov[0].iov_len = pfw_errlog_prefix(prefix, sizeof(prefix), time(NULL),
+                                       pid, level);
+    iov[1].iov_base = (void *) msg;
+    iov[1].iov_len = len;
+    iov[2].iov_base = (void *) "\n";
+    iov[2].iov_len = 1;
+    (void) pfw_logfile_writev(&el->file, iov, 3);
+    if (el->syslog != NULL && !(flags & PFW_LOGF_NOSYSLOG)) {
+        (void) pfw_syslog_send(el->syslog, level, el->ident, pid, msg, len);
+    }
+}
+
+
+void
+pfw_errlog_emit(pfw_errlog *el, int level, const char *msg, size_t len)
+{
+    int  e = errno;
+
+    emit(el, level, msg, len, 0);
+    errno = e;
+}
+
+
+void
+pfw_errlog_write(pfw_errlog *el, int level, const char *msg, size_t len,
+    unsigned flags)
+{
+    int  e = errno;
+
+    if (el->fwd != NULL && !forwarding) {
+        /* Python's logger filters by its own level; a line logged while
+         * Python is handling one is written here (no loop back) */
+        forwarding = 1;
+        el->fwd(el->fwd_ud, level, msg, len);
+        forwarding = 0;
+    } else if (level >= el->level) {
+        emit(el, level, msg, len, flags);
     }
     if (el->statsd != NULL && level >= PF_LOG_WARNING
         && !(flags & PFW_LOGF_NOCOUNT))
@@ -177,7 +204,7 @@ pfw_errlog_mark(unsigned flags)
 void
 pfw_errlog_install(pfw_errlog *el)
 {
-    int  min = el->level;
+    int  min = el->fwd != NULL ? el->fwd_min : el->level;
 
     /* gunicorn's Statsd counts warnings its level filter drops. */
     if (el->statsd != NULL && min > PF_LOG_WARNING) {
@@ -239,7 +266,20 @@ pfw_errlog_reopen(pfw_errlog *el)
 int
 pfw_errlog_level(const pfw_errlog *el)
 {
-    return el->level;
+    return el->fwd != NULL ? el->fwd_min : el->level;
+}
+
+
+void
+pfw_errlog_set_forward(pfw_errlog *el, pfw_fwd_fn *fn, void *ud,
+    int min_level)
+{
+    el->fwd = fn;
+    el->fwd_ud = ud;
+    el->fwd_min = min_level;
+    if (installed == el) {
+        pfw_errlog_install(el);
+    }
 }
 
 

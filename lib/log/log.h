@@ -36,6 +36,11 @@
 #include <prefork/log.h>
 
 
+/* A line handed to Python's logging (--log-config...): the bare message
+ * of an error-log line at its level, or a rendered access line (INFO). */
+typedef void pfw_fwd_fn(void *ud, int level, const char *msg, size_t len);
+
+
 /* ---- log files (errorlog, accesslog) ------------------------------------ */
 
 typedef struct pfw_logfile {
@@ -198,6 +203,18 @@ void  pfw_errlog_install(pfw_errlog *el);
 /* Flags for the next line the calling thread writes through the sink. */
 void  pfw_errlog_mark(unsigned flags);
 
+/* Python's logging takes every line (fn NULL: no more): pfw_errlog_write
+ * counts it in StatsD as before, then hands it to fn instead of writing it
+ * (a line logged from inside fn is written as before).  min_level is the
+ * hook's level from then on (the Python logger's effective level). */
+void  pfw_errlog_set_forward(pfw_errlog *el, pfw_fwd_fn *fn, void *ud,
+    int min_level);
+
+/* gunicorn's own handlers (file or stderr, then syslog) for a line Python's
+ * logging passed back: no level filter, not counted. */
+void  pfw_errlog_emit(pfw_errlog *el, int level, const char *msg,
+    size_t len);
+
 void  pfw_errlog_set_syslog(pfw_errlog *el, pfw_syslog *s, const char *ident);
 void  pfw_errlog_set_statsd(pfw_errlog *el, pfw_statsd *st);
 
@@ -322,8 +339,20 @@ void  pfw_accesslog_write(pfw_accesslog *al, const pfw_access_rec *r);
 void  pfw_accesslog_set_syslog(pfw_accesslog *al, pfw_syslog *s,
     const char *ident);
 
-/* 1 when a line goes anywhere (a file, stdout or syslog). */
+/* 1 when a line goes anywhere (a file, stdout, syslog or Python). */
 int   pfw_accesslog_enabled(const pfw_accesslog *al);
+
+/* 1 when gunicorn would give gunicorn.access a handler of its own (a file,
+ * stdout or syslog). */
+int   pfw_accesslog_handled(const pfw_accesslog *al);
+
+/* Rendered lines go to fn (NULL: to the file and syslog again). */
+void  pfw_accesslog_set_forward(pfw_accesslog *al, pfw_fwd_fn *fn,
+    void *ud);
+
+/* Write a rendered line to the file and syslog (what Python's logging
+ * passes back to gunicorn's own access handler). */
+void  pfw_accesslog_emit(pfw_accesslog *al, const char *line, size_t n);
 int   pfw_accesslog_reopen(pfw_accesslog *al);
 void  pfw_accesslog_close(pfw_accesslog *al);
 
@@ -348,6 +377,9 @@ typedef struct pfw_logging_conf {
     const char   *statsd_prefix;
     const char   *dogstatsd_tags;
     long          uid, gid;            /* owner of the log files, -1 */
+    int           python;              /* a logconfig is given: access
+                                          lines are rendered for Python's
+                                          logging even with no file */
 } pfw_logging_conf;
 
 /* gunicorn's defaults. */
@@ -375,6 +407,28 @@ int   pfw_logging_reopen(pfw_logging *lg);
 
 /* In each new worker, after fork. */
 void  pfw_logging_after_fork(pfw_logging *lg);
+
+/* Python's logging (--log-config, --log-config-json, logconfig_dict), as
+ * gunicorn's Logger hands it gunicorn.error and gunicorn.access:
+ * error-log lines (after the StatsD count) and rendered access lines go to
+ * fw's callbacks instead of the files, whose writers become Python
+ * handlers (pfw_logging_emit_*); USR1 then calls fw->reopen after the
+ * files.  fw NULL turns it off.  The conf must have had python set. */
+typedef struct pfw_log_forward {
+    pfw_fwd_fn   *error;
+    pfw_fwd_fn   *access;
+    void        (*reopen)(void *ud);
+    void         *ud;
+    int           min_level;           /* the core hook's level */
+} pfw_log_forward;
+
+void  pfw_logging_set_forward(pfw_logging *lg, const pfw_log_forward *fw);
+void  pfw_logging_emit_error(pfw_logging *lg, int level, const char *msg,
+    size_t len);
+void  pfw_logging_emit_access(pfw_logging *lg, const char *line, size_t len);
+/* gunicorn would give gunicorn.access a handler (--access-logfile, or
+ * syslog without --disable-redirect-access-to-syslog). */
+int   pfw_logging_access_handled(const pfw_logging *lg);
 
 /* NULL when --statsd-host is not set. */
 pfw_statsd *pfw_logging_statsd(pfw_logging *lg);

@@ -15,6 +15,7 @@ struct pfw_logging {
     pfw_accesslog  *access;       /* NULL: no access line goes anywhere */
     pfw_syslog     *syslog;
     pfw_statsd     *statsd;
+    pfw_log_forward fw;           /* Python's logging; fw.ud NULL: none */
 };
 
 
@@ -74,7 +75,9 @@ open_access(pfw_logging *lg, const pfw_logging_conf *c, char *err,
     int                 to_syslog;
 
     to_syslog = lg->syslog != NULL && !c->disable_redirect_access_to_syslog;
-    if (c->accesslog == NULL && !to_syslog) {
+    /* with Python's logging, lines are rendered for it even with no
+     * file (gunicorn's access() runs whenever a logconfig is given) */
+    if (c->accesslog == NULL && !to_syslog && !c->python) {
         return 0;
     }
     ac.path = c->accesslog;
@@ -167,6 +170,49 @@ pfw_logging_access_enabled(const pfw_logging *lg)
 }
 
 
+void
+pfw_logging_set_forward(pfw_logging *lg, const pfw_log_forward *fw)
+{
+    if (fw == NULL) {
+        memset(&lg->fw, 0, sizeof(lg->fw));
+        pfw_errlog_set_forward(lg->errlog, NULL, NULL, 0);
+        if (lg->access != NULL) {
+            pfw_accesslog_set_forward(lg->access, NULL, NULL);
+        }
+        return;
+    }
+    lg->fw = *fw;
+    pfw_errlog_set_forward(lg->errlog, fw->error, fw->ud, fw->min_level);
+    if (lg->access != NULL) {
+        pfw_accesslog_set_forward(lg->access, fw->access, fw->ud);
+    }
+}
+
+
+void
+pfw_logging_emit_error(pfw_logging *lg, int level, const char *msg,
+    size_t len)
+{
+    pfw_errlog_emit(lg->errlog, level, msg, len);
+}
+
+
+void
+pfw_logging_emit_access(pfw_logging *lg, const char *line, size_t len)
+{
+    if (lg->access != NULL) {
+        pfw_accesslog_emit(lg->access, line, len);
+    }
+}
+
+
+int
+pfw_logging_access_handled(const pfw_logging *lg)
+{
+    return pfw_accesslog_handled(lg->access);
+}
+
+
 int
 pfw_logging_reopen(pfw_logging *lg)
 {
@@ -179,6 +225,11 @@ pfw_logging_reopen(pfw_logging *lg)
     if (lg->access != NULL && pfw_accesslog_reopen(lg->access) == -1) {
         rc = -1;
         e = errno;
+    }
+    /* then every FileHandler of Python's loggers, as gunicorn's
+     * reopen_files() */
+    if (lg->fw.reopen != NULL) {
+        lg->fw.reopen(lg->fw.ud);
     }
     if (rc == -1) {
         errno = e;

@@ -33,6 +33,11 @@ void       pfw_log_text(int level, const char *head, const char *text,
 /* Log and clear the pending Python exception, with its traceback. */
 void       pfw_log_exception(int level, const char *head);
 
+/* pylog.c: with Python's logging configured, log head with exc_info as
+ * gunicorn's log.exception() (0), else -1 (the caller logs it). */
+int        pfw_pylog_exception(int level, const char *head, PyObject *type,
+                               PyObject *value, PyObject *tb);
+
 /* app.c: 0, PF_EXIT_BOOT (import failed) or PF_EXIT_APPLOAD. */
 int        pfw_app_load(const pfw_app *app);
 PyObject  *pfw_app_callable(void);               /* borrowed */
@@ -151,6 +156,10 @@ typedef struct pfw_conn {
     uint64_t        soff;            /* next file byte to read */
     char           *win;             /* read window over the file */
     size_t          wpos, wlen;
+    PyObject       *bbytes;          /* async Content-Length body read
+                                        straight into the bytes object
+                                        wsgi.input.read() returns */
+    size_t          bbfill, bboff;   /* bytes in it, next unread */
 
     /* response */
     int             phase;           /* PFW_R_* */
@@ -255,8 +264,11 @@ int      pfw_body_prefetch(pfw_conn *c, int eof);
 /* After the response: skip what the app left unread.  PFW_DONE (c->pos is
  * the next request) or PFW_CLOSE. */
 int      pfw_body_finish(pfw_conn *c);
-/* Close the spool file, if any. */
+/* Close the spool file, if any; drop the body's bytes object. */
 void     pfw_body_release(pfw_conn *c);
+/* The whole body as one bytes object (new reference) when it was read
+ * into one and want covers it; else NULL (no error set). */
+PyObject *pfw_body_take(pfw_conn *c, size_t want);
 
 /* environ.c */
 int       pfw_environ_init(void);

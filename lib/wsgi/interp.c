@@ -375,6 +375,11 @@ pfw_log_exception(int level, const char *head)
     if (tb != NULL && value != NULL) {
         PyException_SetTraceback(value, tb);
     }
+    if (pfw_pylog_exception(level, head, type, value, tb) == 0) {
+        /* Python's logging took it, with exc_info (--log-config) */
+        text = NULL;
+        goto done;
+    }
     text = format_exception(type, value, tb);
     s = text != NULL ? PyUnicode_AsUTF8AndSize(text, &n) : NULL;
     if (s != NULL) {
@@ -383,6 +388,7 @@ pfw_log_exception(int level, const char *head)
         PyErr_Clear();
         pf_log(level, "%s (traceback unavailable)", head);
     }
+done:
     Py_XDECREF(text);
     Py_XDECREF(type);
     Py_XDECREF(value);

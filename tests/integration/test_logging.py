@@ -20,7 +20,8 @@ StatsD datagrams on real sockets bound here (unix datagram and UDP):
     every kind, the workers gauge after TTIN, log counters, the backlog
     histogram, dogstatsd tags); a collector that never reads does not hold
     requests up (each request must finish within a generous deadline);
-  * --log-config, --log-config-json and logconfig_dict are refused.
+  * (--log-config, --log-config-json and logconfig_dict: see
+    test_logconfig.py).
 
 Synchronisation is on log lines, datagrams and process exits, each with a
 deadline; nothing sleeps to wait for the server.
@@ -370,27 +371,6 @@ class ErrorLogTest(unittest.TestCase):
         self.assertEqual(p.stderr, b"\nError: Error: '/nonexistent-pfw-dir/"
                          b"e.log' isn't writable [FileNotFoundError(2, 'No "
                          b"such file or directory')]\n\n")
-
-    def test_python_logging_config_refused(self):
-        tmp = tempfile.mkdtemp(prefix="pfw-log-")
-        try:
-            cfg = os.path.join(tmp, "conf.py")
-            with open(cfg, "w") as f:
-                f.write("logconfig_dict = {'version': 1}\n")
-            for args, name in ((["--log-config", "x.ini"], "logconfig"),
-                               (["--log-config-json", "x.json"],
-                                "logconfig_json"),
-                               (["-c", cfg], "logconfig_dict")):
-                p = subprocess.run([BINARY] + args + ["logapp:app"],
-                                   cwd=APPS, env=clean_env(),
-                                   capture_output=True, timeout=DEADLINE)
-                self.assertEqual(p.returncode, 1, p.stderr)
-                self.assertIn(("Error: setting %s is not supported by "
-                               "prefork-wsgi: the server logs from C, not "
-                               "through Python's logging" % name).encode(),
-                              p.stderr)
-        finally:
-            shutil.rmtree(tmp, ignore_errors=True)
 
     def test_hup_rebuilds_logging(self):
         """HUP with a configuration file naming another error log and

@@ -1,0 +1,558 @@
+/*
+ * --log-config, --log-config-json and logconfig_dict: Python's logging
+ * takes the server's log lines, as gunicorn's Logger.setup() hands its
+ * loggers to logging.config.
+ *
+ * gunicorn first gives gunicorn.error (and gunicorn.access when it has a
+ * file or syslog) handlers of its own, then lets the configuration replace
+ * them.  Here those handlers are ServerHandler objects whose emit() calls
+ * back into lib/log's writers (file or stderr, syslog): a configuration
+ * that leaves a logger alone keeps gunicorn's output byte for byte, one
+ * that configures it gets exactly its own handlers, formatters and
+ * filters.  Every error-log line (its bare message, at its level) goes to
+ * logging.getLogger("gunicorn.error").log(); every rendered access line to
+ * logging.getLogger("gunicorn.access").info().
+ *
+ * The configuration is applied in the master, which starts the interpreter
+ * for it; workers inherit the configured loggers through fork.  The
+ * callbacks take the GIL with PyGILState_Ensure(), so they work from any
+ * thread in any state: the master between two Python calls (GIL
+ * released), a worker's main thread (held), the ev loop (held except while
+ * it waits), gthread pool threads (their own thread state), a new worker
+ * before its interpreter is told about the fork (the forking thread still
+ * holds the GIL).
+ */
+#include "internal.h"
+
+#include <fcntl.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "access.h"
+#include "log.h"
+
+/* Python's side: gunicorn's base dictionary for dictConfig, the handler
+ * that writes through the C logger, setup() and reopen(). */
+static const char  pylog_src[] =
+    "import json, logging, logging.config, os\n"
+    "\n"
+    "# gunicorn's CONFIG_DEFAULTS (glogging.py), which logconfig_dict and\n"
+    "# the JSON file are merged over, key by key (a shallow update)\n"
+    "BASE = {\n"
+    "    'version': 1,\n"
+    "    'disable_existing_loggers': False,\n"
+    "    'root': {'level': 'INFO', 'handlers': ['console']},\n"
+    "    'loggers': {\n"
+    "        'gunicorn.error': {'level': 'INFO',\n"
+    "                           'handlers': ['error_console'],\n"
+    "                           'propagate': True,\n"
+    "                           'qualname': 'gunicorn.error'},\n"
+    "        'gunicorn.access': {'level': 'INFO',\n"
+    "                            'handlers': ['console'],\n"
+    "                            'propagate': True,\n"
+    "                            'qualname': 'gunicorn.access'},\n"
+    "    },\n"
+    "    'handlers': {\n"
+    "        'console': {'class': 'logging.StreamHandler',\n"
+    "                    'formatter': 'generic',\n"
+    "                    'stream': 'ext://sys.stdout'},\n"
+    "        'error_console': {'class': 'logging.StreamHandler',\n"
+    "                          'formatter': 'generic',\n"
+    "                          'stream': 'ext://sys.stderr'},\n"
+    "    },\n"
+    "    'formatters': {\n"
+    "        'generic': {\n"
+    "            'format': '%(asctime)s [%(process)d] [%(levelname)s] '\n"
+    "                      '%(message)s',\n"
+    "            'datefmt': '[%Y-%m-%d %H:%M:%S %z]',\n"
+    "            'class': 'logging.Formatter'},\n"
+    "    },\n"
+    "}\n"
+    "\n"
+    "class ServerHandler(logging.Handler):\n"
+    "    \"\"\"gunicorn's own handler of gunicorn.error or gunicorn.access:\n"
+    "    the server's C logger writes the message (and a traceback).\"\"\"\n"
+    "\n"
+    "    def __init__(self, write):\n"
+    "        logging.Handler.__init__(self)\n"
+    "        self.setFormatter(logging.Formatter('%(message)s'))\n"
+    "        self.write = write\n"
+    "        self._gunicorn = True\n"
+    "\n"
+    "    def emit(self, record):\n"
+    "        try:\n"
+    "            self.write(record.levelno, self.format(record))\n"
+    "        except Exception:\n"
+    "            self.handleError(record)\n"
+    "\n"
+    "def _object(repr_):\n"
+    "    # the config file's own object (classes and callables survive),\n"
+    "    # else its repr read back\n"
+    "    import sys\n"
+    "    mod = sys.modules.get('__config__')\n"
+    "    obj = getattr(mod, 'logconfig_dict', None)\n"
+    "    if isinstance(obj, dict):\n"
+    "        return obj\n"
+    "    return eval(repr_, {'__builtins__': {}}) if repr_ else {}\n"
+    "\n"
+    "def setup(write_error, write_access, first, level, dict_repr,\n"
+    "          json_path, ini_path):\n"
+    "    err = logging.getLogger('gunicorn.error')\n"
+    "    acc = logging.getLogger('gunicorn.access')\n"
+    "    for log in (err, acc):\n"
+    "        if first:\n"
+    "            log.propagate = False\n"
+    "        for h in list(log.handlers):\n"
+    "            if getattr(h, '_gunicorn', False):\n"
+    "                log.removeHandler(h)\n"
+    "    err.setLevel(level)\n"
+    "    acc.setLevel(logging.INFO)\n"
+    "    err.addHandler(ServerHandler(write_error))\n"
+    "    if write_access is not None:\n"
+    "        acc.addHandler(ServerHandler(write_access))\n"
+    "    given = _object(dict_repr) if dict_repr else {}\n"
+    "    if given:\n"
+    "        config = dict(BASE)\n"
+    "        config.update(given)\n"
+    "        try:\n"
+    "            logging.config.dictConfig(config)\n"
+    "        except (AttributeError, ImportError, ValueError,\n"
+    "                TypeError) as e:\n"
+    "            raise RuntimeError(str(e)) from e\n"
+    "    elif json_path:\n"
+    "        if os.path.exists(json_path):\n"
+    "            config = dict(BASE)\n"
+    "            try:\n"
+    "                with open(json_path) as f:\n"
+    "                    config.update(json.load(f))\n"
+    "                logging.config.dictConfig(config)\n"
+    "            except (json.JSONDecodeError, AttributeError, ImportError,\n"
+    "                    ValueError, TypeError) as e:\n"
+    "                raise RuntimeError(str(e)) from e\n"
+    "    elif ini_path:\n"
+    "        if not os.path.exists(ini_path):\n"
+    "            raise RuntimeError(\"Error: log config '%s' not found\"\n"
+    "                               % ini_path)\n"
+    "        defaults = dict(BASE)\n"
+    "        defaults['__file__'] = ini_path\n"
+    "        defaults['here'] = os.path.dirname(ini_path)\n"
+    "        logging.config.fileConfig(ini_path, defaults=defaults,\n"
+    "                                  disable_existing_loggers=False)\n"
+    "    return err.getEffectiveLevel(), err.log, acc.info\n"
+    "\n"
+    "def reopen():\n"
+    "    # gunicorn's reopen_files(): every FileHandler of every named\n"
+    "    # logger (not the root's), closed and opened again\n"
+    "    for name in list(logging.root.manager.loggerDict):\n"
+    "        for h in logging.getLogger(name).handlers:\n"
+    "            if isinstance(h, logging.FileHandler):\n"
+    "                h.acquire()\n"
+    "                try:\n"
+    "                    if h.stream:\n"
+    "                        h.close()\n"
+    "                        h.stream = h._open()\n"
+    "                finally:\n"
+    "                    h.release()\n";
+
+static PyObject     *ns;           /* pylog_src's namespace */
+static PyObject     *log_error;    /* gunicorn.error's bound log() */
+static PyObject     *log_access;   /* gunicorn.access's bound info() */
+static pfw_logging  *target;       /* what ServerHandler writes to */
+static int           set_up;       /* setup() ran once (propagate set) */
+
+/* pfw_pylog_exception's traceback for the line it is logging. */
+static _Thread_local PyObject  *pending_exc;
+
+
+static int
+to_python_level(int level)
+{
+    return (level + 1) * 10;       /* PF_LOG_DEBUG .. CRITICAL: 10 .. 50 */
+}
+
+
+/* The lowest PF_LOG_* level a logger of effective level lv keeps. */
+static int
+from_python_level(long lv)
+{
+    int  l;
+
+    for (l = PF_LOG_DEBUG; l < PF_LOG_CRITICAL; l++) {
+        if (to_python_level(l) >= lv) {
+            break;
+        }
+    }
+    return l;
+}
+
+
+/* ServerHandler's write: (levelno, text) to the C logger, GIL released
+ * while it writes (a syslog client may wait, or warn about itself). */
+static PyObject *
+write_error(PyObject *self, PyObject *args)
+{
+    const char  *s;
+    Py_ssize_t   n;
+    int          lv, level;
+
+    (void) self;
+    if (!PyArg_ParseTuple(args, "is#", &lv, &s, &n)) {
+        return NULL;
+    }
+    /* a level between two of ours prints as the lower one */
+    level = lv >= 50 ? PF_LOG_CRITICAL : lv >= 40 ? PF_LOG_ERROR
+            : lv >= 30 ? PF_LOG_WARNING : lv >= 20 ? PF_LOG_INFO
+            : PF_LOG_DEBUG;
+    if (target != NULL) {
+        Py_BEGIN_ALLOW_THREADS
+        pfw_logging_emit_error(target, level, s, (size_t) n);
+        Py_END_ALLOW_THREADS
+    }
+    Py_RETURN_NONE;
+}
+
+
+static PyObject *
+write_access(PyObject *self, PyObject *args)
+{
+    const char  *s;
+    Py_ssize_t   n;
+    int          lv;
+
+    (void) self;
+    if (!PyArg_ParseTuple(args, "is#", &lv, &s, &n)) {
+        return NULL;
+    }
+    if (target != NULL) {
+        Py_BEGIN_ALLOW_THREADS
+        pfw_logging_emit_access(target, s, (size_t) n);
+        Py_END_ALLOW_THREADS
+    }
+    Py_RETURN_NONE;
+}
+
+
+static PyMethodDef  write_error_def = {
+    "write_error", write_error, METH_VARARGS, NULL
+};
+static PyMethodDef  write_access_def = {
+    "write_access", write_access, METH_VARARGS, NULL
+};
+
+
+/* Call fn(*args, **kw) with the GIL; a pending exception of the caller is
+ * kept aside, one the call raises is reported on stderr. */
+static void
+call(PyObject *fn, PyObject *args, PyObject *kw)
+{
+    PyObject  *type, *value, *tb, *r;
+
+    PyErr_Fetch(&type, &value, &tb);
+    r = args != NULL ? PyObject_Call(fn, args, kw) : NULL;
+    if (r == NULL) {
+        PyErr_WriteUnraisable(fn);
+    }
+    Py_XDECREF(r);
+    PyErr_Restore(type, value, tb);
+}
+
+
+static PyObject *
+message(const char *msg, size_t len)
+{
+    PyObject  *m;
+
+    m = PyUnicode_DecodeUTF8(msg, (Py_ssize_t) len, "replace");
+    if (m == NULL) {
+        PyErr_Clear();
+    }
+    return m;
+}
+
+
+static void
+fwd_error(void *ud, int level, const char *msg, size_t len)
+{
+    PyGILState_STATE   g;
+    PyObject          *m, *args, *kw = NULL;
+
+    (void) ud;
+    if (!Py_IsInitialized() || log_error == NULL) {
+        pfw_logging_emit_error(target, level, msg, len);
+        return;
+    }
+    g = PyGILState_Ensure();
+    m = message(msg, len);
+    args = m != NULL ? Py_BuildValue("(iN)", to_python_level(level), m)
+                     : NULL;
+    if (pending_exc != NULL) {
+        kw = Py_BuildValue("{sO}", "exc_info", pending_exc);
+    }
+    call(log_error, args, kw);
+    Py_XDECREF(args);
+    Py_XDECREF(kw);
+    PyGILState_Release(g);
+}
+
+
+static void
+fwd_access(void *ud, int level, const char *line, size_t len)
+{
+    PyGILState_STATE   g;
+    PyObject          *m, *args;
+
+    (void) ud;
+    (void) level;
+    if (!Py_IsInitialized() || log_access == NULL) {
+        pfw_logging_emit_access(target, line, len);
+        return;
+    }
+    g = PyGILState_Ensure();
+    m = message(line, len);
+    args = m != NULL ? PyTuple_Pack(1, m) : NULL;
+    Py_XDECREF(m);
+    call(log_access, args, NULL);
+    Py_XDECREF(args);
+    PyGILState_Release(g);
+}
+
+
+static void
+fwd_reopen(void *ud)
+{
+    PyGILState_STATE   g;
+    PyObject          *fn, *args;
+
+    (void) ud;
+    if (!Py_IsInitialized() || ns == NULL) {
+        return;
+    }
+    g = PyGILState_Ensure();
+    fn = PyDict_GetItemString(ns, "reopen");
+    args = PyTuple_New(0);
+    if (fn != NULL) {
+        call(fn, args, NULL);
+    }
+    Py_XDECREF(args);
+    PyGILState_Release(g);
+}
+
+
+int
+pfw_pylog_exception(int level, const char *head, PyObject *type,
+    PyObject *value, PyObject *tb)
+{
+    if (log_error == NULL || target == NULL) {
+        return -1;
+    }
+    pfw_errlog_mark(0);            /* not through the sink: no mark */
+    if (level < pf_log_level()) {
+        return 0;                  /* as pf_log() would drop it */
+    }
+    pending_exc = Py_BuildValue("(OOO)", type, value != NULL ? value : Py_None,
+                                tb != NULL ? tb : Py_None);
+    if (pending_exc == NULL) {
+        PyErr_Clear();
+        return -1;
+    }
+    /* counted as gunicorn.log.exception, then to fwd_error */
+    pfw_errlog_write(pfw_logging_errlog(target), level, head, strlen(head),
+                     PFW_LOGF_EXCEPTION);
+    Py_CLEAR(pending_exc);
+    return 0;
+}
+
+
+/* sys.argv for an interpreter started here: the command line as it still
+ * is before the process title overwrites it. */
+static char **
+read_argv(void)
+{
+    char     buf[16384], **v, *p;
+    ssize_t  n, got = 0;
+    size_t   argc = 0, i;
+    int      fd;
+
+    fd = open("/proc/self/cmdline", O_RDONLY | O_CLOEXEC);
+    if (fd < 0) {
+        return NULL;
+    }
+    while (got < (ssize_t) sizeof(buf) - 1
+           && (n = read(fd, buf + got, sizeof(buf) - 1 - (size_t) got)) > 0)
+    {
+        got += n;
+    }
+    close(fd);
+    if (got <= 0) {
+        return NULL;
+    }
+    buf[got] = '\0';
+    for (p = buf; p < buf + got; p += strlen(p) + 1) {
+        argc++;
+    }
+    v = calloc(argc + 1, sizeof(char *));
+    if (v == NULL) {
+        return NULL;
+    }
+    for (i = 0, p = buf; i < argc; i++, p += strlen(p) + 1) {
+        v[i] = strdup(p);
+        if (v[i] == NULL) {
+            return v;              /* shorter, still NULL-terminated */
+        }
+    }
+    return v;
+}
+
+
+static int
+start(const pfw_pylog_conf *c)
+{
+    static char  **argv;
+    pfw_app        boot;
+
+    pfw_app_init(&boot);
+    boot.pythonpath = c->pythonpath;
+    if (!pfw_interp_live()) {
+        if (argv == NULL) {
+            argv = read_argv();
+        }
+        boot.argv = argv;
+    }
+    return pfw_interp_start(&boot);
+}
+
+
+static PyObject *
+namespace(void)
+{
+    PyObject  *code, *r;
+
+    if (ns != NULL) {
+        return ns;
+    }
+    ns = PyDict_New();
+    if (ns == NULL) {
+        return NULL;
+    }
+    if (PyDict_SetItemString(ns, "__builtins__", PyEval_GetBuiltins()) < 0) {
+        Py_CLEAR(ns);
+        return NULL;
+    }
+    code = Py_CompileString(pylog_src, "<prefork-wsgi pylog>", Py_file_input);
+    r = code != NULL ? PyEval_EvalCode(code, ns, ns) : NULL;
+    Py_XDECREF(code);
+    if (r == NULL) {
+        Py_CLEAR(ns);
+        return NULL;
+    }
+    Py_DECREF(r);
+    return ns;
+}
+
+
+/* The exception setup() raised: gunicorn's RuntimeError becomes err (its
+ * caller prints "\nError: %s\n\n" and exits 1, as gunicorn's run() does);
+ * anything else escapes gunicorn and Python prints its traceback. */
+static int
+failed(char *err, size_t errlen)
+{
+    PyObject    *type, *value, *tb, *s;
+    const char  *text;
+
+    if (!PyErr_ExceptionMatches(PyExc_RuntimeError)) {
+        PyErr_Print();
+        fflush(stderr);
+        snprintf(err, errlen, "the logging configuration failed");
+        return PFW_PYLOG_PRINTED;
+    }
+    PyErr_Fetch(&type, &value, &tb);
+    s = value != NULL ? PyObject_Str(value) : NULL;
+    text = s != NULL ? PyUnicode_AsUTF8(s) : NULL;
+    snprintf(err, errlen, "%s", text != NULL ? text : "RuntimeError");
+    PyErr_Clear();
+    Py_XDECREF(s);
+    Py_XDECREF(type);
+    Py_XDECREF(value);
+    Py_XDECREF(tb);
+    return -1;
+}
+
+
+static int
+configure(const pfw_pylog_conf *c, pfw_logging *lg, char *err,
+    size_t errlen, long *level)
+{
+    PyObject  *we, *wa = NULL, *r;
+    int        lv;
+
+    if (namespace() == NULL) {
+        return failed(err, errlen);
+    }
+    we = PyCFunction_New(&write_error_def, NULL);
+    if (we != NULL && pfw_logging_access_handled(lg)) {
+        wa = PyCFunction_New(&write_access_def, NULL);
+    }
+    lv = to_python_level(pfw_log_level_parse(c->loglevel));
+    r = we == NULL ? NULL
+        : PyObject_CallFunction(PyDict_GetItemString(ns, "setup"), "OOiizzz",
+                                we, wa != NULL ? wa : Py_None, !set_up, lv,
+                                c->logconfig_dict, c->logconfig_json,
+                                c->logconfig);
+    Py_XDECREF(we);
+    Py_XDECREF(wa);
+    if (r == NULL) {
+        return failed(err, errlen);
+    }
+    set_up = 1;
+    Py_XSETREF(log_error, Py_NewRef(PyTuple_GET_ITEM(r, 1)));
+    Py_XSETREF(log_access, Py_NewRef(PyTuple_GET_ITEM(r, 2)));
+    *level = PyLong_AsLong(PyTuple_GET_ITEM(r, 0));
+    Py_DECREF(r);
+    if (*level == -1 && PyErr_Occurred()) {
+        PyErr_Clear();
+        *level = 0;
+    }
+    return 0;
+}
+
+
+int
+pfw_pylog_setup(const pfw_pylog_conf *c, pfw_logging *lg, char *err,
+    size_t errlen)
+{
+    pfw_log_forward  fw;
+    pfw_logging     *old = target;
+    long             level = 0;
+    int              rc;
+
+    if (start(c) != 0) {
+        snprintf(err, errlen, "the Python interpreter did not start (see "
+                 "above)");
+        return -1;
+    }
+    /* the handlers write to the new logger from now on */
+    target = lg;
+    rc = configure(c, lg, err, errlen, &level);
+    pfw_interp_release();
+    if (rc != 0) {
+        target = old;              /* a reload keeps the previous one */
+        return rc;
+    }
+    memset(&fw, 0, sizeof(fw));
+    fw.error = fwd_error;
+    fw.access = fwd_access;
+    fw.reopen = fwd_reopen;
+    fw.ud = lg;
+    fw.min_level = from_python_level(level);
+    pfw_logging_set_forward(lg, &fw);
+    return 0;
+}
+
+
+void
+pfw_pylog_retarget(pfw_logging *lg)
+{
+    target = lg;
+}
