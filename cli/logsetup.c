@@ -135,6 +135,9 @@ pylog_attach(const pfc_settings *s, pfw_logging *lg, char *err,
 }
 
 
+static void  dump_config(const pfc_settings *s);
+
+
 static void
 take_flags(const pfc_settings *s)
 {
@@ -208,6 +211,10 @@ pfc_logs_reload(const pfc_settings *s)
     pfw_logging_close(ls.lg);
     ls.lg = lg;
     take_flags(s);
+    /* gunicorn's setup() dumps the configuration on every reload too */
+    if (pfw_errlog_level(pfw_logging_errlog(ls.lg)) <= PF_LOG_DEBUG) {
+        dump_config(s);
+    }
     return 0;
 }
 

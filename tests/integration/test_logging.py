@@ -323,6 +323,9 @@ class ErrorLogTest(unittest.TestCase):
                             order.index("Arbiter booted"))
             self.assertLess(order.index("Arbiter booted"),
                             order.index("Using worker: sync"))
+            # gunicorn's setup() dumps it again on SIGHUP
+            srv.send(signal.SIGHUP)
+            srv.wait_log(r"\[DEBUG\] Current configuration:$", count=2)
         finally:
             self.assertEqual(srv.stop(), 0)
 
