@@ -17,7 +17,9 @@ binary serves tests/apps/logapp.py on a loopback port:
     error log and --log-level;
   * a missing INI file: gunicorn's message and status; a missing JSON file
     is ignored, as in gunicorn;
-  * USR1 reopens the configuration's FileHandlers (logrotate);
+  * USR1 reopens the configuration's FileHandlers (logrotate); HUP
+    applies the new configuration; --capture-output and the StatsD log
+    counters work as without a logconfig;
   * Debian's gunicorn (when installed) run with the same INI file writes
     the same lines, modulo pids, times, ports and the version line.
 
@@ -398,6 +400,72 @@ class LogConfigTest(unittest.TestCase):
         self.assertEqual(s.stop(), 0)
         self.assertIn("Shutting down: Master", s.text())
         self.assertNotIn("/404", read_text(old))
+
+    def test_hup_applies_the_new_configuration(self):
+        """gunicorn 26.1 runs its logging setup again on HUP: the new
+        file takes the master's lines and the new worker's, without a
+        second copy of gunicorn's own handlers."""
+        target = self.write("target", "a.log")
+        conf = self.write("conf.py", (
+            "import os\n"
+            "name = open(%r).read().strip()\n"
+            "d = %r\n"
+            "d['handlers']['file']['filename'] = os.path.join(%r, name)\n"
+            "logconfig_dict = d\n") % (target, file_dict("x"), self.tmp))
+        s = self.start(["-c", conf])
+        a = os.path.join(self.tmp, "a.log")
+        b = os.path.join(self.tmp, "b.log")
+        old = s.wait_line(r"^INFO\|gunicorn\.error\|Booting worker with "
+                          r"pid: (\d+)$", a).group(1)
+        self.write("target", "b.log")
+        s.proc.send_signal(signal.SIGHUP)
+        s.wait_line(r"^INFO\|gunicorn\.error\|Booting worker", b)
+        # the old worker logs its exit with the configuration it has
+        s.wait_line(r"^INFO\|gunicorn\.error\|Worker exiting \(pid: %s\)$"
+                    % old, a)
+        self.assertEqual(get(s.port), (200, b"hello"))
+        s.wait_line(r"^INFO\|gunicorn\.access\|", b)
+        self.assertEqual(s.stop(), 0)
+        self.assertNotIn("gunicorn.access", read_text(a))
+        lines = read_text(b).splitlines()
+        self.assertEqual(lines.count("INFO|gunicorn.error|Shutting down: "
+                                     "Master"), 1, lines)
+        self.assertEqual(len([x for x in lines if "gunicorn.access" in x]),
+                         1, lines)
+        self.assertEqual(read_text(s.stderr), "")
+
+    def test_capture_output(self):
+        """--capture-output still sends the app's stdout and stderr to the
+        error log file; the error lines go where the configuration says."""
+        elog = os.path.join(self.tmp, "error.log")
+        s = self.start(["--log-config", self.ini(), "--capture-output",
+                        "--error-logfile", elog])
+        s.wait_line(r"^INFO\|gunicorn\.error\|Booting worker")
+        self.assertEqual(get(s.port, "/print?text=captured"),
+                         (200, b"printed"))
+        s.wait_line(r"^captured-err$", elog)
+        self.assertEqual(s.stop(), 0)
+        self.assertIn("captured\n", read_text(elog))
+        self.assertNotIn("Booting worker", read_text(elog))
+
+    def test_statsd_still_counts(self):
+        """The StatsD logger counts log calls whatever the handlers: an
+        exception logged through Python's logging is still
+        gunicorn.log.exception."""
+        import socket
+        rcv = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
+        self.addCleanup(rcv.close)
+        rcv.bind(("127.0.0.1", 0))
+        rcv.settimeout(DEADLINE)
+        s = self.start(["--log-config", self.ini(), "--statsd-host",
+                        "127.0.0.1:%d" % rcv.getsockname()[1]])
+        s.wait_line(r"^INFO\|gunicorn\.error\|Booting worker")
+        self.assertEqual(get(s.port, "/raise")[0], 500)
+        got = []
+        while b"gunicorn.log.exception:1|c|@1.0" not in got:
+            got.append(rcv.recv(4096))
+        s.wait_line(r"^RuntimeError: app failure$")
+        self.assertEqual(s.stop(), 0)
 
     @unittest.skipUnless(os.access(GUNICORN, os.X_OK), "no " + GUNICORN)
     def test_same_lines_as_gunicorn(self):
