@@ -252,6 +252,12 @@ START_TEST(reconfigure_titles_and_pidfile)
     ck_assert_str_eq(buf, want);
     ck_assert_int_eq(access(p1, F_OK), -1);
     ck_assert_int_eq(pf_pidfile_read(p2), m.pid);
+    /* removed by hand: the next reload writes it again, as gunicorn's */
+    ck_assert_int_eq(unlink(p2), 0);
+    kill(m.pid, SIGHUP);
+    ck_assert_int_eq(th_expect(&m, 'C', &r, T), 0);
+    ck_assert_int_eq(r.status, 0);
+    ck_assert_int_eq(pf_pidfile_read(p2), m.pid);
     kill(m.pid, SIGTERM);
     ck_assert_int_eq(th_master_wait(&m, T), 0);
     ck_assert_int_eq(access(p2, F_OK), -1);
