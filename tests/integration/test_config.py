@@ -872,6 +872,19 @@ class HupSettingsTests(ConfigCase):
                          (None, "4", "again"))
         self.assertEqual(s.stop(), 0)
 
+    def test_dash_e_kept_across_hup_without_python_in_master(self):
+        """No configuration file: the master has no interpreter, and -e
+        is put back then set again by the HUP."""
+        self.write("envapp.py", ENV_APP)
+        s = self.start("-e", "A=cli", "-e", "PFW_PRE=cli", "envapp:app",
+                       env={"PFW_PRE": "orig"})
+        s.wait_log(r"Booting worker")
+        self.hup(s, 1)
+        seen = self.get_json(s)
+        self.assertEqual((seen["A"], seen["B"], seen["PFW_PRE"]),
+                         ("cli", None, "cli"))
+        self.assertEqual(s.stop(), 0)
+
     def test_worker_class_proc_name_pidfile_user(self):
         self.write("envapp.py", ENV_APP)
         a_pid = os.path.join(self.dir, "a.pid")
