@@ -37,3 +37,16 @@ bench-pfw:
 
 bench: bench-deps bench-pfw
 	/usr/bin/python3 bench/run.py $(BENCH_ARGS)
+
+# Per-request instruction counts (callgrind) and syscalls (strace) of the
+# hot path, one `-k ev` worker, beside nginx and the apps' own cost
+# (bench/profile.py; a few minutes; not part of `make check`).
+#   make profile PROFILE_CASES='hello nginx' PROFILE_N=2000
+PROFILE_ARGS := $(if $(PROFILE_N),-n $(PROFILE_N)) \
+                $(if $(PROFILE_CASES),--cases '$(PROFILE_CASES)') \
+                --pfw $(BENCH_PFW)
+
+.PHONY: profile
+profile: bench-pfw
+	@sh scripts/deps.sh profile
+	/usr/bin/python3 bench/profile.py $(PROFILE_ARGS)

@@ -2,7 +2,7 @@
 # Install the Debian packages a build needs, only when some are missing.
 # Called by `make run`, `make check` and `make bench`; safe to run again.
 #
-#   scripts/deps.sh [build|check|bench|fuzz]...
+#   scripts/deps.sh [build|check|bench|profile|fuzz]...
 #
 # apt-get update runs at most once, and only when something must be installed.
 set -eu
@@ -10,6 +10,7 @@ set -eu
 pkgs_build="build-essential pkg-config libev-dev python3-dev"
 pkgs_check="check groff-base curl python3-flask python3-django systemd valgrind iproute2 nginx-light libnginx-mod-stream python3-pastedeploy"
 pkgs_bench="wrk gunicorn uwsgi uwsgi-plugin-python3 nginx-light python3-flask python3-falcon iproute2"
+pkgs_profile="valgrind strace nginx-light python3-flask"
 pkgs_fuzz="clang libclang-rt-14-dev libhttp-parser-dev"
 
 want=""
@@ -19,8 +20,9 @@ for set_ in "$@"; do
     build) want="$want $pkgs_build" ;;
     check) want="$want $pkgs_build $pkgs_check" ;;
     bench) want="$want $pkgs_build $pkgs_bench" ;;
+    profile) want="$want $pkgs_build $pkgs_profile" ;;
     fuzz)  want="$want $pkgs_build $pkgs_fuzz" ;;
-    *) echo "deps.sh: unknown package set '$set_' (build, check, bench, fuzz)" >&2
+    *) echo "deps.sh: unknown package set '$set_' (build, check, bench, profile, fuzz)" >&2
        exit 2 ;;
     esac
 done
