@@ -67,12 +67,21 @@ typedef struct {
 
 static hc_entry  *hcache;
 
+/* The process environment's SCRIPT_NAME when the worker started: the base
+ * environ's value, and the prefix PATH_INFO loses (NULL: none). */
+static char      *env_script;
+static size_t     env_script_len;
+
+/* Keys the base dict's table has room for (see base_dict). */
+#define BASE_ROOM  42
+
 
 int
 pfw_environ_init(void)
 {
-    PyObject  *mod;
-    size_t     i;
+    PyObject    *mod;
+    const char  *script;
+    size_t       i;
 
     if (key[0] != NULL) {
         return 0;
@@ -102,6 +111,16 @@ pfw_environ_init(void)
     if (hcache == NULL) {
         PyErr_NoMemory();
         return -1;
+    }
+    script = getenv("SCRIPT_NAME");
+    if (script != NULL && script[0] != '\0') {
+        env_script_len = strlen(script);
+        env_script = PyMem_RawMalloc(env_script_len + 1);
+        if (env_script == NULL) {
+            PyErr_NoMemory();
+            return -1;
+        }
+        memcpy(env_script, script, env_script_len + 1);
     }
     return 0;
 }
@@ -177,6 +196,48 @@ base_server(PyObject *d, int fd, int family, PyObject **path)
 }
 
 
+/* Keys every request sets: the base holds them already (None until the
+ * request's value replaces it), so a copy of the base takes them without
+ * an insertion, and without the resizes that would follow. */
+static const int  always[] = {
+    K_REQUEST_METHOD, K_SERVER_PROTOCOL, K_QUERY_STRING, K_RAW_URI,
+    K_REMOTE_ADDR, K_PATH_INFO, K_WSGI_INPUT, K_GUNICORN_SOCKET
+};
+
+
+static int
+placeholders(PyObject *d, int family)
+{
+    size_t  i;
+
+    for (i = 0; i < sizeof(always) / sizeof(always[0]); i++) {
+        if (PyDict_SetItem(d, key[always[i]], Py_None) < 0) {
+            return -1;
+        }
+    }
+    /* unix listeners: only a PROXY header gives a REMOTE_PORT */
+    if (family != AF_UNIX
+        && PyDict_SetItem(d, key[K_REMOTE_PORT], Py_None) < 0)
+    {
+        return -1;
+    }
+    return 0;
+}
+
+
+/* Room for the base, a request's keys and a browser's dozen headers in
+ * the table every copy starts with: copies never resize. */
+static PyObject *
+base_dict(void)
+{
+#if PY_VERSION_HEX < 0x030D0000
+    return _PyDict_NewPresized(BASE_ROOM);
+#else
+    return PyDict_New();
+#endif
+}
+
+
 PyObject *
 pfw_environ_base(const pfw_app *app, int fd, int family, int multithread,
                  PyObject **path)
@@ -184,7 +245,7 @@ pfw_environ_base(const pfw_app *app, int fd, int family, int multithread,
     PyObject    *d, *errors;
     const char  *script = getenv("SCRIPT_NAME");
 
-    d = PyDict_New();
+    d = base_dict();
     if (d == NULL) {
         return NULL;
     }
@@ -210,7 +271,8 @@ pfw_environ_base(const pfw_app *app, int fd, int family, int multithread,
         || set_take(d, key[K_SCRIPT_NAME],
                     script != NULL ? latin1(script, strlen(script))
                                    : latin1("", 0)) < 0
-        || base_server(d, fd, family, path) < 0)
+        || base_server(d, fd, family, path) < 0
+        || placeholders(d, family) < 0)
     {
         Py_DECREF(d);
         return NULL;
@@ -339,18 +401,19 @@ typedef struct {
 static int
 add_value(PyObject *env, PyObject *k, PyObject *v, const char *sep)
 {
-    PyObject  *old, *joined;
+    PyObject    *old, *joined;
+    Py_ssize_t   n;
 
     if (v == NULL) {
         return -1;
     }
-    old = PyDict_GetItemWithError(env, k);             /* borrowed */
-    if (old == NULL) {
-        if (PyErr_Occurred()) {
-            Py_DECREF(v);
-            return -1;
-        }
-        return set_take(env, k, v);
+    /* one lookup: a new key takes v, a repeated one returns the first
+     * value (identity says nothing: equal short str are shared) */
+    n = PyDict_GET_SIZE(env);
+    old = PyDict_SetDefault(env, k, v);                /* borrowed */
+    if (old == NULL || PyDict_GET_SIZE(env) != n) {
+        Py_DECREF(v);
+        return old != NULL ? 0 : -1;
     }
     joined = PyUnicode_FromFormat("%U%s%U", old, sep, v);
     Py_DECREF(v);
@@ -667,8 +730,8 @@ pfw_environ_build(pfw_conn *c, int *status, char *mesg, size_t mlen)
             goto failed;
         }
     } else {
-        script = getenv("SCRIPT_NAME");
-        slen = script != NULL ? strlen(script) : 0;
+        script = env_script;
+        slen = env_script_len;
     }
     if (slen > 0) {
         if (plen < slen || memcmp(path, script, slen) != 0) {

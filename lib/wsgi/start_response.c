@@ -14,10 +14,16 @@
 
 typedef struct {
     PyObject_HEAD
-    pfw_conn  *c;
+    pfw_conn        *c;
+    vectorcallfunc   vcall;          /* calls skip the args tuple */
 } conn_obj;
 
 static PyTypeObject  sr_type, write_type;
+
+static PyObject *sr_vcall(PyObject *self, PyObject *const *args,
+                          size_t nargsf, PyObject *kwnames);
+static PyObject *write_vcall(PyObject *self, PyObject *const *args,
+                             size_t nargsf, PyObject *kwnames);
 
 /* Past this much queued output, write() waits for the socket even on an
  * async connection: the app cannot be paused, memory must stay bounded. */
@@ -37,6 +43,7 @@ obj_new(PyTypeObject *t, PyObject *cached, pfw_conn *c)
     o = PyObject_New(conn_obj, t);
     if (o != NULL) {
         o->c = c;
+        o->vcall = t == &sr_type ? sr_vcall : write_vcall;
     }
     return (PyObject *) o;
 }
@@ -151,19 +158,74 @@ reraise(PyObject *exc_info)
 }
 
 
-static PyObject *
-sr_call(PyObject *self, PyObject *args, PyObject *kw)
+/* start_response's arguments, positional or by keyword, in a[3]. */
+static int
+sr_args(PyObject *const *args, size_t nargsf, PyObject *kwnames,
+        PyObject **a)
 {
-    static char  *kwlist[] = { "status", "headers", "exc_info", NULL };
+    static const char  *names[] = { "status", "headers", "exc_info" };
+    Py_ssize_t          n = PyVectorcall_NARGS(nargsf), nk, i;
+    PyObject           *k;
+    int                 j;
+
+    nk = kwnames != NULL ? PyTuple_GET_SIZE(kwnames) : 0;
+    if (n > 3) {
+        PyErr_Format(PyExc_TypeError, "start_response() takes at most 3 "
+                     "arguments (%zd given)", n + nk);
+        return -1;
+    }
+    a[0] = a[1] = a[2] = NULL;
+    for (i = 0; i < n; i++) {
+        a[i] = args[i];
+    }
+    for (i = 0; i < nk; i++) {
+        k = PyTuple_GET_ITEM(kwnames, i);
+        for (j = 0; j < 3; j++) {
+            if (PyUnicode_CompareWithASCIIString(k, names[j]) == 0) {
+                break;
+            }
+        }
+        if (j == 3) {
+            PyErr_Format(PyExc_TypeError, "'%U' is an invalid keyword "
+                         "argument for start_response()", k);
+            return -1;
+        }
+        if (a[j] != NULL) {
+            PyErr_Format(PyExc_TypeError, "argument for start_response() "
+                         "given by name ('%s') and position (%d)",
+                         names[j], j + 1);
+            return -1;
+        }
+        a[j] = args[n + i];
+    }
+    for (j = 0; j < 2; j++) {
+        if (a[j] == NULL) {
+            PyErr_Format(PyExc_TypeError, "start_response() missing "
+                         "required argument '%s' (pos %d)", names[j], j + 1);
+            return -1;
+        }
+    }
+    if (a[2] == NULL) {
+        a[2] = Py_None;
+    }
+    return 0;
+}
+
+
+static PyObject *
+sr_vcall(PyObject *self, PyObject *const *args, size_t nargsf,
+         PyObject *kwnames)
+{
     pfw_conn     *c = ((conn_obj *) self)->c;
-    PyObject     *status, *headers, *exc_info = Py_None;
+    PyObject     *a[3], *status, *headers, *exc_info;
     size_t        n;
 
-    if (!PyArg_ParseTupleAndKeywords(args, kw, "OO|O:start_response",
-                                     kwlist, &status, &headers, &exc_info))
-    {
+    if (sr_args(args, nargsf, kwnames, a) < 0) {
         return NULL;
     }
+    status = a[0];
+    headers = a[1];
+    exc_info = a[2];
     if (c == NULL) {
         PyErr_SetString(PyExc_RuntimeError,
                         "start_response() called after the response ended");
@@ -221,16 +283,22 @@ write_flush(pfw_conn *c)
 
 
 static PyObject *
-write_call(PyObject *self, PyObject *args, PyObject *kw)
+write_vcall(PyObject *self, PyObject *const *args, size_t nargsf,
+            PyObject *kwnames)
 {
     pfw_conn    *c = ((conn_obj *) self)->c;
     PyObject    *data, *b;
     int          r;
 
-    if (!PyArg_ParseTuple(args, "O:write", &data)) {
+    if (PyVectorcall_NARGS(nargsf) != 1
+        || (kwnames != NULL && PyTuple_GET_SIZE(kwnames) > 0))
+    {
+        PyErr_Format(PyExc_TypeError, "write() takes exactly one argument "
+                     "(%zd given)", PyVectorcall_NARGS(nargsf)
+                     + (kwnames != NULL ? PyTuple_GET_SIZE(kwnames) : 0));
         return NULL;
     }
-    (void) kw;
+    data = args[0];
     if (c == NULL) {
         PyErr_SetString(PyExc_RuntimeError,
                         "write() called after the response ended");
@@ -280,8 +348,9 @@ static PyTypeObject sr_type = {
     .tp_name = "prefork_wsgi.StartResponse",
     .tp_basicsize = sizeof(conn_obj),
     .tp_dealloc = obj_dealloc,
-    .tp_call = sr_call,
-    .tp_flags = Py_TPFLAGS_DEFAULT,
+    .tp_vectorcall_offset = offsetof(conn_obj, vcall),
+    .tp_call = PyVectorcall_Call,
+    .tp_flags = Py_TPFLAGS_DEFAULT | Py_TPFLAGS_HAVE_VECTORCALL,
     .tp_doc = "start_response(status, headers, exc_info=None) -> write",
 };
 
@@ -291,8 +360,9 @@ static PyTypeObject write_type = {
     .tp_name = "prefork_wsgi.Write",
     .tp_basicsize = sizeof(conn_obj),
     .tp_dealloc = obj_dealloc,
-    .tp_call = write_call,
-    .tp_flags = Py_TPFLAGS_DEFAULT,
+    .tp_vectorcall_offset = offsetof(conn_obj, vcall),
+    .tp_call = PyVectorcall_Call,
+    .tp_flags = Py_TPFLAGS_DEFAULT | Py_TPFLAGS_HAVE_VECTORCALL,
     .tp_doc = "write(data): send response body bytes now",
 };
 
