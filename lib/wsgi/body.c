@@ -10,6 +10,13 @@
  * ev kind), so a slow uploader costs a watcher and a file, never the
  * worker, and a big one no memory.  Without srv->spool (gthread) a body
  * past BODY_BUFFER is read on demand by the pool thread (c->bblock).
+ *
+ * An async Content-Length body that has not arrived with its head (and
+ * fits in BODY_BUFFER) is read straight into a bytes object of its size
+ * (c->bbytes): only what came in the head's read passes through the
+ * buffer, and wsgi.input.read() of the whole body returns that object
+ * itself.  The body is then copied once, by the kernel, into the bytes
+ * the app gets.
  */
 #include "internal.h"
 
@@ -49,6 +56,9 @@ pfw_body_begin(pfw_conn *c)
 void
 pfw_body_release(pfw_conn *c)
 {
+    /* only a loop holding the GIL (ev) ever sets bbytes */
+    Py_CLEAR(c->bbytes);
+    c->bbfill = c->bboff = 0;
     if (c->sfd >= 0) {
         close(c->sfd);
         c->sfd = -1;
@@ -288,6 +298,110 @@ spool_read(pfw_conn *c, char *dst, size_t n)
 }
 
 
+/* The body in bbytes: what is left of it at *p. */
+static ssize_t
+bytes_peek(pfw_conn *c, const char **p)
+{
+    *p = PyBytes_AS_STRING(c->bbytes) + c->bboff;
+    return (ssize_t) (c->bbfill - c->bboff);
+}
+
+
+/* Worth a bytes object of its own: a Content-Length body, most of it
+ * still to come, on a loop that holds the GIL (ev; gthread's loop does
+ * not, and its pool threads read big bodies themselves). */
+static int
+bytes_wanted(const pfw_conn *c)
+{
+    size_t  avail = c->len - c->bpos;
+
+    return c->bbytes == NULL && c->bleft <= BODY_BUFFER
+           && avail < c->bleft && c->bleft - avail >= DIRECT_MIN
+           && c->bleft == c->req.content_length && PyGILState_Check();
+}
+
+
+/* Move body bytes the buffer holds into bbytes; what follows the body
+ * (the next request) slides down to bpos. */
+static void
+bytes_take(pfw_conn *c)
+{
+    size_t  n = c->len - c->bpos, room = c->bleft - c->bbfill;
+
+    if (n > room) {
+        n = room;
+    }
+    if (n == 0) {
+        return;
+    }
+    memcpy(PyBytes_AS_STRING(c->bbytes) + c->bbfill, c->buf + c->bpos, n);
+    c->bbfill += n;
+    if (c->len - c->bpos > n) {
+        memmove(c->buf + c->bpos, c->buf + c->bpos + n,
+                c->len - c->bpos - n);
+    }
+    c->len -= n;
+}
+
+
+/* Fill bbytes from the socket until the body is in (PFW_DONE), the
+ * socket is empty (PFW_AGAIN), or it failed (PFW_CLOSE). */
+static int
+bytes_fill(pfw_conn *c, int eof)
+{
+    size_t   room;
+    ssize_t  r;
+
+    if (c->bbytes == NULL) {
+        c->bbytes = PyBytes_FromStringAndSize(NULL, (Py_ssize_t) c->bleft);
+        if (c->bbytes == NULL) {
+            PyErr_Clear();
+            pfw_conn_error(c, 500, "");
+            return PFW_CLOSE;
+        }
+        c->bbfill = c->bboff = 0;
+    }
+    bytes_take(c);
+    while ((room = c->bleft - c->bbfill) > 0) {
+        if (eof) {
+            return PFW_CLOSE;
+        }
+        r = recv(c->fd, PyBytes_AS_STRING(c->bbytes) + c->bbfill, room, 0);
+        if (r > 0) {
+            c->bbfill += (size_t) r;
+            continue;
+        }
+        if (r == -1 && errno == EINTR) {
+            continue;
+        }
+        if (r == -1 && errno == EAGAIN) {
+            return PFW_AGAIN;
+        }
+        return PFW_CLOSE;              /* EOF inside the body, or reset */
+    }
+    return PFW_DONE;
+}
+
+
+/* The whole body as one bytes object (new reference), when it was read
+ * into one and nothing of it was consumed yet; else NULL, no error. */
+PyObject *
+pfw_body_take(pfw_conn *c, size_t want)
+{
+    PyObject  *b = c->bbytes;
+
+    if (b == NULL || c->bboff != 0 || c->bbfill != c->bleft
+        || want < c->bbfill || c->berr)
+    {
+        return NULL;
+    }
+    Py_INCREF(b);
+    c->bboff = c->bbfill;
+    c->bleft = 0;
+    return b;
+}
+
+
 static void
 decode(pfw_conn *c)
 {
@@ -374,6 +488,9 @@ pfw_body_peek(pfw_conn *c, const char **p)
         if (c->sfd >= 0) {
             return spool_peek(c, p);
         }
+        if (c->bbytes != NULL) {
+            return bytes_peek(c, p);
+        }
         switch (c->bkind) {
         case PFH_BODY_LENGTH:
             if (c->bleft == 0) {
@@ -414,6 +531,8 @@ pfw_body_consume(pfw_conn *c, size_t n)
 {
     if (c->sfd >= 0) {
         c->wpos += n;
+    } else if (c->bbytes != NULL) {
+        c->bboff += n;
     } else {
         c->bpos += n;
     }
@@ -478,6 +597,7 @@ pfw_body_read(pfw_conn *c, char *dst, size_t n)
     }
     while (got < n) {
         if (c->bkind == PFH_BODY_LENGTH && c->bpos == c->len && !c->berr
+            && c->bbytes == NULL
             && c->bleft > 0 && n - got >= DIRECT_MIN && !c->head_live
             && (c->io == PFW_IO_BLOCK || c->bblock))
         {
@@ -524,6 +644,9 @@ pfw_body_prefetch(pfw_conn *c, int eof)
         if (c->sfd >= 0 || (c->srv->spool && c->bleft > BODY_BUFFER)) {
             return spool_length(c, eof);
         }
+        if (c->bbytes != NULL || bytes_wanted(c)) {
+            return bytes_fill(c, eof);
+        }
         if (c->len - c->bpos >= c->bleft) {
             return PFW_DONE;
         }
@@ -568,6 +691,24 @@ pfw_body_prefetch(pfw_conn *c, int eof)
 }
 
 
+/* The next request starts at pos. */
+static int
+next_request(pfw_conn *c, size_t pos)
+{
+    int  r = c->berr ? PFW_CLOSE : PFW_DONE;
+
+    c->pos = pos;
+    c->bkind = PFH_BODY_NONE;
+    if (c->pos == c->len) {
+        /* nothing pipelined: the next request is read to the front of
+         * the buffer, not after this one (to be moved there: a 64 KiB
+         * body's worth of memmove per request) */
+        c->pos = c->len = 0;
+    }
+    return r;
+}
+
+
 int
 pfw_body_finish(pfw_conn *c)
 {
@@ -575,12 +716,11 @@ pfw_body_finish(pfw_conn *c)
     size_t       skipped = 0;
     ssize_t      r;
 
-    if (c->sfd >= 0) {
+    if (c->sfd >= 0 || c->bbytes != NULL) {
         /* the socket is past the body already: nothing to skip */
         pfw_body_release(c);
-        c->pos = c->bpos;
-        c->bkind = PFH_BODY_NONE;
-        return c->berr ? PFW_CLOSE : PFW_DONE;
+        c->bleft = 0;
+        return next_request(c, c->bpos);
     }
     if (c->bkind == PFH_BODY_LENGTH && c->bleft > DRAIN_MAX
         && c->bleft > c->len - c->bpos)
@@ -601,7 +741,5 @@ pfw_body_finish(pfw_conn *c)
     if (r < 0 || c->berr) {
         return PFW_CLOSE;
     }
-    c->pos = c->bkind == PFH_BODY_CHUNKED ? c->bend : c->bpos;
-    c->bkind = PFH_BODY_NONE;
-    return PFW_DONE;
+    return next_request(c, c->bkind == PFH_BODY_CHUNKED ? c->bend : c->bpos);
 }

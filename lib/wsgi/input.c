@@ -150,6 +150,7 @@ static PyObject *
 input_read(PyObject *self, PyObject *const *args, Py_ssize_t nargs)
 {
     pfw_conn  *c = ((input_obj *) self)->c;
+    PyObject  *b;
     size_t     want;
 
     if (size_arg(args, nargs, &want) < 0) {
@@ -157,6 +158,10 @@ input_read(PyObject *self, PyObject *const *args, Py_ssize_t nargs)
     }
     if (c == NULL || want == 0) {
         return PyBytes_FromStringAndSize("", 0);
+    }
+    /* the whole body, read into one bytes object already: that one */
+    if (c->bbytes != NULL && (b = pfw_body_take(c, want)) != NULL) {
+        return b;
     }
     return read_upto(c, want);
 }
