@@ -86,6 +86,10 @@ check: deps-check
 
 check-suites:
 
+# Files made from make variables (the .pc, cli's module-path.h) depend on
+# FORCE and are rewritten only when their text changes.
+FORCE:
+
 # What `make run` serves: the echo example until mk/cli.mk provides
 # prefork-wsgi and sets RUN_CMD to serve examples/hello.py.
 RUN_CMD ?= $(ECHO_BIN) 127.0.0.1:8000 2

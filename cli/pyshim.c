@@ -30,7 +30,7 @@
 
 #include "access.h"
 #include "module.h"
-#include "module-path.h"        /* PFW_MODULE_REL, PFW_MODULE_DIR */
+#include "module-path.h"        /* PFW_MODULE_REL */
 
 enum { K_SYNC, K_EV, K_GTHREAD };
 
@@ -42,10 +42,11 @@ static int                  pinned = -1;   /* the module's file, see top */
 static char                 pinned_path[PATH_MAX];
 
 
-/* $PREFORK_WSGI_MODULE (tests), else next to the executable (the build
- * tree), else where `make install` put it relative to the executable
- * (PFW_MODULE_REL: a relocated or DESTDIR-staged tree works too), else
- * the configured directory. */
+/* $PREFORK_WSGI_MODULE (tests, or a binary copied elsewhere), else next
+ * to the executable (the build tree), else where `make install` put it
+ * relative to the executable, PFW_MODULE_REL: the same for any PREFIX, so
+ * a relocated or DESTDIR-staged tree works too.  Without /proc the bare
+ * name is tried, and named in the error. */
 static void
 find(char *path, size_t cap)
 {
@@ -62,18 +63,19 @@ find(char *path, size_t cap)
     }
     n = readlink("/proc/self/exe", dir, sizeof(dir) - 1);
     slash = n > 0 ? memrchr(dir, '/', (size_t) n) : NULL;
-    if (slash != NULL) {
-        *slash = '\0';
-        for (i = 0; i < sizeof(rel) / sizeof(rel[0]); i++) {
-            if ((size_t) snprintf(path, cap, "%s%s/%s", dir, rel[i],
-                                  PFW_MODULE_FILE) < cap
-                && access(path, F_OK) == 0)
-            {
-                return;
-            }
+    if (slash == NULL) {
+        snprintf(path, cap, "%s", PFW_MODULE_FILE);
+        return;
+    }
+    *slash = '\0';
+    for (i = 0; i < sizeof(rel) / sizeof(rel[0]); i++) {
+        if ((size_t) snprintf(path, cap, "%s%s/%s", dir, rel[i],
+                              PFW_MODULE_FILE) < cap
+            && access(path, F_OK) == 0)
+        {
+            return;
         }
     }
-    snprintf(path, cap, "%s/%s", PFW_MODULE_DIR, PFW_MODULE_FILE);
 }
 
 

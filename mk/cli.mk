@@ -99,14 +99,12 @@ $(B)/cli/logsetup.o: cli/logsetup.c
 	$(CC) $(CLI_CPPFLAGS) -Ilib/log -Ilib/wsgi $(ALL_CFLAGS) -c -o $@ $<
 
 # Where the installed binary finds the module: $(PKGLIBDIR) relative to
-# $(BINDIR) (relocatable, and right in a DESTDIR stage), then absolute.
-# The header changes only when those paths do, and pyshim.o follows it.
+# $(BINDIR), the same for any PREFIX (relocatable, and right in a DESTDIR
+# stage).  The header changes only when that path does; pyshim.o follows.
 PFW_MODULE_REL := $(shell realpath -m --relative-to=$(BINDIR) $(PKGLIBDIR))
-FORCE:
 $(B)/cli/module-path.h: FORCE
 	@mkdir -p $(@D)
-	@printf '#define PFW_MODULE_REL "%s"\n#define PFW_MODULE_DIR "%s"\n' \
-	    '$(PFW_MODULE_REL)' '$(PKGLIBDIR)' > $@.tmp
+	@printf '#define PFW_MODULE_REL "%s"\n' '$(PFW_MODULE_REL)' > $@.tmp
 	@if cmp -s $@.tmp $@; then rm -f $@.tmp; else mv $@.tmp $@; fi
 
 $(B)/cli/pyshim.o: cli/pyshim.c $(B)/cli/module-path.h
@@ -118,12 +116,20 @@ $(B)/exe/lib/log/%.o: lib/log/%.c
 	@mkdir -p $(@D)
 	$(CC) -Iinclude -Ilib/log $(ALL_CFLAGS) -fvisibility=default -c -o $@ $<
 
+# Packed relative relocations (DT_RELR, binutils 2.38, glibc 2.36) where
+# the toolchain has them: the loader writes fewer pages of the master
+# (probed only when the binary links).
+PFW_RELR  = $(shell printf 'int main(void) { return 0; }\n' | $(CC) -x c - \
+              -Wl,-z,pack-relative-relocs -Wl,--fatal-warnings \
+              -o /dev/null 2>/dev/null && echo -Wl,-z,pack-relative-relocs)
+
 # No libpython, no libev: those are the module's.  Whatever the module
 # leaves undefined that neither its libraries nor the executable define
 # would only fail at dlopen(3) in a worker: the link fails now instead.
 $(PFW_BIN): $(PFW_EXE_OBJ) $(CLI_A) $(HTTP_A) $(CORE_A) $(WSGI_MODULE)
 	@mkdir -p $(@D)
-	$(CC) $(ALL_LDFLAGS) -Wl,--export-dynamic -o $@ $(PFW_EXE_OBJ) \
+	$(CC) $(ALL_LDFLAGS) $(PFW_RELR) -Wl,--export-dynamic -o $@ \
+	    $(PFW_EXE_OBJ) \
 	    $(CLI_A) $(HTTP_A) -Wl,--whole-archive $(CORE_A) \
 	    -Wl,--no-whole-archive
 	@nm -D --defined-only $@ | awk '{ print $$3 }' | sort -u > $@.syms

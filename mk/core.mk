@@ -32,11 +32,14 @@ $(CORE_SO): $(CORE_OBJ)
 	ln -sf libprefork.so.$(VERSION) $(B)/$(CORE_SONAME)
 	ln -sf $(CORE_SONAME) $(B)/libprefork.so
 
-$(CORE_PC): pkgconfig/libprefork.pc.in Makefile
+# Rewritten only when its text changes: `make` then `make install
+# PREFIX=/usr` must not install the PREFIX of the first build.
+$(CORE_PC): pkgconfig/libprefork.pc.in Makefile FORCE
 	@mkdir -p $(@D)
 	sed -e 's|@PREFIX@|$(PREFIX)|g' -e 's|@LIBDIR@|$(LIBDIR)|g' \
 	    -e 's|@INCLUDEDIR@|$(INCLUDEDIR)|g' -e 's|@VERSION@|$(VERSION)|g' \
-	    $< > $@
+	    $< > $@.tmp
+	@if cmp -s $@.tmp $@; then rm -f $@.tmp; else mv $@.tmp $@; fi
 
 $(B)/tests/core/%.o: tests/core/%.c
 	@mkdir -p $(@D)
