@@ -2,7 +2,9 @@
  * The libev connection loop (see evloop.h).  One ev_loop_new() per worker:
  * the default loop would grab SIGCHLD.  Slow clients only ever cost a
  * watcher: heads and bodies are read as they arrive, responses wait for
- * the socket to drain, and every state has a timer.
+ * the socket to drain (request.c keeps the app's iterator meanwhile), and
+ * every state has a timer.  A fast reader's response is parked the same
+ * way after each MiB, so it shares the loop (and the heartbeat's timer).
  *
  * Balance: every worker publishes its open connections (libprefork's load
  * slots).  A worker holding more than the least loaded sibling plus

@@ -18,7 +18,9 @@ enum {                                   /* pfw_evconn.state */
     PFW_EVC_HEAD,                        /* a head is arriving */
     PFW_EVC_BODY,                        /* its body is being buffered */
     PFW_EVC_APP,                         /* handed to the kind */
-    PFW_EVC_WRITE,                       /* response waits for the socket */
+    PFW_EVC_WRITE,                       /* response parked: the socket
+                                            is full, or its 1 MiB turn is
+                                            over (iterator kept) */
     PFW_EVC_CLOSING                      /* an error page drains, then close */
 };
 

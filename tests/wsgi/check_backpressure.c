@@ -29,6 +29,19 @@
 #define BLOCK      65536
 #define MiB        (1024 * 1024)
 
+/* ASan holds freed memory in its quarantine (256 MiB by default) instead
+ * of reusing it: RSS then says nothing about what the server keeps. */
+#if defined(__SANITIZE_ADDRESS__)
+#define RSS_MEANINGFUL  0
+#elif defined(__has_feature)
+#if __has_feature(address_sanitizer)
+#define RSS_MEANINGFUL  0
+#endif
+#endif
+#ifndef RSS_MEANINGFUL
+#define RSS_MEANINGFUL  1
+#endif
+
 static tw_server  S;
 
 
@@ -688,8 +701,9 @@ START_TEST(ev_slow_reader_rss_flat)
     ck_assert_uint_eq(b.got, 4096ULL * BLOCK);
     fprintf(stderr, "rss %s: base %ld KiB, max %ld KiB (+%ld)\n", r256[_i],
             base, b.rss_max, b.rss_max - base);
-    ck_assert_msg(b.rss_max - base < 4096, "RSS grew by %ld KiB",
-                  b.rss_max - base);
+    ck_assert_int_gt(b.rss_max, 0);
+    ck_assert_msg(!RSS_MEANINGFUL || b.rss_max - base < 4096,
+                  "RSS grew by %ld KiB", b.rss_max - base);
     close(c1.fd);
     close(c2.fd);
 }
