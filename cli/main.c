@@ -307,8 +307,9 @@ fill_config(run_state *st, const pfc_settings *s, char **argv)
 /* The worker kind whose callbacks the workers forked next run: a HUP that
  * changes worker_class switches it (gunicorn's setup() takes the new
  * class for the workers it spawns next).  The arbiter's table calls the
- * worker side through it; the master-side callbacks are the same for
- * every kind (pfw_master_init, pfw_pre_fork, pfw_post_fork). */
+ * worker side through it (the shim's init takes its kind from the table
+ * it belongs to); the master side stays the first kind's, which does the
+ * same for every kind (pfw_master_init, pfw_pre_fork, pfw_post_fork). */
 static const pf_worker_ops  *kind_ops;
 
 
