@@ -293,7 +293,8 @@ pfw_interp_flush(void)
 
 
 /* One pf_log call per piece of at most LOG_PIECE bytes, cut at newlines:
- * "head\ntext" when it fits, which is what gunicorn's log.exception prints. */
+ * "head\ntext" when it fits, which is what gunicorn's log.exception prints;
+ * the pieces after the head are not counted again in StatsD. */
 void
 pfw_log_text(int level, const char *head, const char *text, size_t len)
 {
@@ -316,6 +317,11 @@ pfw_log_text(int level, const char *head, const char *text, size_t len)
             if (nl != NULL && nl > text) {
                 cut = (size_t) (nl - text);
             }
+        }
+        /* one message for StatsD (gunicorn logs it as one record): only
+         * the head, with its mark, counts */
+        if (level >= pf_log_level()) {
+            pfw_errlog_mark(PFW_LOGF_NOCOUNT);
         }
         pf_log(level, "%.*s", (int) cut, text);
         text += cut;

@@ -784,7 +784,8 @@ class StatsdTest(unittest.TestCase):
     def test_hook_exception_counted_as_exception(self):
         """server.log.exception() from a hook counts as
         gunicorn.log.exception (gunicorn's Statsd.exception), not as
-        gunicorn.log.error."""
+        gunicorn.log.error, once even when its traceback is long enough
+        to be logged in several pieces."""
         tmp = tempfile.mkdtemp(prefix="pfw-log-")
         conf = os.path.join(tmp, "conf.py")
         with open(conf, "w") as f:
@@ -793,21 +794,28 @@ class StatsdTest(unittest.TestCase):
                     "        raise ValueError('hook boom')\n"
                     "    except ValueError:\n"
                     "        server.log.exception('when_ready caught')\n"
-                    "    server.log.error('plain error')\n")
+                    "    server.log.error('plain error')\n"
+                    "    try:\n"
+                    "        raise ValueError('y' * 9000)\n"
+                    "    except ValueError:\n"
+                    "        server.log.exception('long traceback')\n")
         rcv = Receiver()
         try:
             srv = Server("--statsd-host", rcv.addr, "-c", conf)
             try:
                 srv.wait_log(r"when_ready caught\nTraceback")
                 srv.wait_log(r"plain error")
-                rcv.wait(rb"^gunicorn\.log\.exception:1\|c\|@1\.0$")
+                # the 9000-byte traceback is logged in pieces: one count
+                srv.wait_log(r"long traceback\n(.*\n)*.*yyyy")
+                rcv.wait(rb"^gunicorn\.log\.exception:1\|c\|@1\.0$",
+                         count=2)
                 rcv.wait(rb"^gunicorn\.log\.error:1\|c\|@1\.0$")
             finally:
                 self.assertEqual(srv.stop(), 0)
             grams = rcv.all()
             self.assertEqual(len([g for g in grams
                                   if g.startswith(b"gunicorn.log.exception")]),
-                             1, grams)
+                             2, grams)
             self.assertEqual(len([g for g in grams
                                   if g.startswith(b"gunicorn.log.error")]),
                              1, grams)
