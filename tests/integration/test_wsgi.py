@@ -13,7 +13,8 @@ directory and talks to it with raw sockets, http.client or curl:
     message), an unsupported -k (exit 1), graceful stop with a request in
     flight, --max-requests recycling, --preload, unix sockets;
   * worker behaviour: connections balanced over two ev/gthread workers,
-    uploads that never stall the ev worker, --proxy-protocol and
+    uploads and slow downloads that never stall the ev worker,
+    --proxy-protocol and
     --proxy-allow-from, SIGUSR1 reaching each worker, the no-body
     WARNING.
 
@@ -636,8 +637,8 @@ class PythonOnDemandTests(unittest.TestCase):
     it runs Python itself: a configuration file, --preload, --check-config.
     Otherwise each worker loads it after the fork."""
 
-    def serve(self, *args):
-        srv = Server(*args, "-w", "2", kind="ev").ready()
+    def serve(self, *args, env=None):
+        srv = Server(*args, "-w", "2", kind="ev", env=env).ready()
         try:
             status, _, body = request(srv, "GET", "/")
             self.assertEqual(status, 200, srv.log())
@@ -711,6 +712,37 @@ class PythonOnDemandTests(unittest.TestCase):
                 self.assertIn("lib-dynload", f)
         finally:
             self.assertEqual(srv.stop(), 0, srv.log())
+
+    def test_module_replaced_after_start(self):
+        """A package upgrade replaces the module under a running master:
+        the workers it forks next still load the file it started with."""
+        tmp = tempfile.mkdtemp(prefix="pfw-it-")
+        try:
+            mod = os.path.join(tmp, "prefork-wsgi-python.so")
+            shutil.copy(os.path.join(os.path.dirname(BINARY),
+                                     "prefork-wsgi-python.so"), mod)
+            srv, _ = self.serve("preload_probe",
+                                env={"PREFORK_WSGI_MODULE": mod})
+            try:
+                with open(mod + ".new", "wb") as f:
+                    f.write(b"not a shared object\n")
+                os.rename(mod + ".new", mod)
+                old = set(children(srv.proc.pid))
+                os.kill(sorted(old)[0], signal.SIGKILL)
+                end = time.monotonic() + DEADLINE
+                while True:
+                    new = set(children(srv.proc.pid)) - old
+                    if new and all(has(mapped(pid), "prefork-wsgi-python")
+                                   for pid in new):
+                        break
+                    self.assertNotIn("dlopen(", srv.log())
+                    self.assertLess(time.monotonic(), end, srv.log())
+                    select.select([], [], [], 0.02)
+                self.assertEqual(request(srv, "GET", "/")[0], 200)
+            finally:
+                self.assertEqual(srv.stop(), 0, srv.log())
+        finally:
+            shutil.rmtree(tmp, ignore_errors=True)
 
     def test_missing_module(self):
         env = {"PREFORK_WSGI_MODULE": "/nonexistent/prefork-wsgi-python.so"}
@@ -795,6 +827,45 @@ class WorkerTests(unittest.TestCase):
             got = json.loads(body)
             self.assertEqual((got["len"], got["crc32"]), (n, crc))
             up.close()
+            other.close()
+        finally:
+            self.assertEqual(srv.stop(), 0, srv.log())
+
+    def test_ev_slow_download_does_not_stall_the_worker(self):
+        """A client that does not read its 64 MiB response yet, another
+        one answered meanwhile by the same single ev worker; then the
+        first gets every byte, and the iterable is closed once."""
+        srv = Server("-w", "1", "bigresp:app", kind="ev").ready()
+        try:
+            slow, other = srv.connect(), srv.connect()
+            n = 1024
+            slow.sendall(b"GET /gen?id=a&n=%d&cl=1 HTTP/1.1\r\n"
+                         b"Host: x\r\n\r\n" % n)
+            self.assertTrue(srv.wait_log(r"BIGSTART a"), srv.log())
+            other.settimeout(10)
+            other.sendall(b"GET /small?id=b HTTP/1.1\r\nHost: x\r\n\r\n")
+            st, h, body, _ = read_response(other)
+            self.assertEqual(body, b"hello b")
+            self.assertNotIn("BIGCLOSE a", srv.log())
+            head = b""
+            while b"\r\n\r\n" not in head:
+                head += slow.recv(1)
+            self.assertIn(b"Content-Length: %d" % (n << 16), head)
+            body = bytearray(n << 16)
+            view, got = memoryview(body), 0
+            while got < len(body):
+                k = slow.recv_into(view[got:], 1 << 16)
+                self.assertGreater(k, 0, "EOF after %d bytes" % got)
+                got += k
+            r = bytes(range(256))
+            for i in range(n):
+                j = i % 251             # bigresp.py's pattern, block i
+                self.assertEqual(body[i << 16:(i + 1) << 16],
+                                 (r[j:] + r[:j]) * 256, "block %d" % i)
+            self.assertTrue(srv.wait_log(r"BIGCLOSE a after %d" % n),
+                            srv.log())
+            self.assertEqual(srv.log().count("BIGCLOSE a"), 1)
+            slow.close()
             other.close()
         finally:
             self.assertEqual(srv.stop(), 0, srv.log())
