@@ -1,8 +1,10 @@
 /*
  * One request: environ, the app call, and the response driven until it is
  * out.  On async connections the iteration pauses whenever the socket is
- * full (PFW_AGAIN) and resumes when it drains, so a slow reader never
- * holds the worker; on blocking ones it runs to the end.
+ * full (PFW_AGAIN) and resumes from the loop's write watcher when it
+ * drains, so a slow reader never holds the worker, and pauses after each
+ * MiB sent, so a fast one does not either; on blocking ones it runs to the
+ * end.  The iterator stays on the connection meanwhile.
  *
  * Errors: before the head is queued the client gets a 500 page and the
  * traceback goes to the error log; after it, the connection is closed (a

@@ -14,9 +14,8 @@ directory and talks to it with raw sockets, http.client or curl:
     flight, --max-requests recycling, --preload, unix sockets;
   * worker behaviour: connections balanced over two ev/gthread workers,
     uploads and slow downloads that never stall the ev worker,
-    --proxy-protocol and
-    --proxy-allow-from, SIGUSR1 reaching each worker, the no-body
-    WARNING.
+    --proxy-protocol and --proxy-allow-from, SIGUSR1 reaching each
+    worker, the no-body WARNING.
 
 Synchronisation is on sockets, pipes and process exits with deadlines;
 nothing sleeps to wait for the server.
@@ -854,7 +853,7 @@ class WorkerTests(unittest.TestCase):
             body = bytearray(n << 16)
             view, got = memoryview(body), 0
             while got < len(body):
-                k = slow.recv_into(view[got:], 1 << 16)
+                k = slow.recv_into(view[got:got + (1 << 16)])
                 self.assertGreater(k, 0, "EOF after %d bytes" % got)
                 got += k
             r = bytes(range(256))
