@@ -76,9 +76,10 @@ check-suites: check-cli
 # cli/pyshim.c loads with dlopen(3) only when Python is needed, so that a
 # master without a configuration file or --preload maps neither libpython
 # nor libev (lib/wsgi/module.h).  The module takes libprefork and lib/log
-# from the executable: --export-dynamic, all of libprefork, and lib/log
-# compiled once more with default visibility (the archive's objects are
-# hidden, and the module must share the executable's logger state).
+# from the executable, which links all of libprefork and of lib/log (the
+# latter compiled once more with default visibility: the archive's objects
+# are hidden) and exports what the module uses (prefork-wsgi.dynlist): one
+# log hook, one signal queue, one logger state for both.
 PFW_BIN      := $(B)/prefork-wsgi
 PFW_EXE_WSGI := $(B)/lib/wsgi/config.o $(B)/lib/wsgi/systemd.o
 PFW_EXE_LOG  := $(patsubst lib/log/%.c,$(B)/exe/lib/log/%.o,\
@@ -123,12 +124,21 @@ PFW_RELR  = $(shell printf 'int main(void) { return 0; }\n' | $(CC) -x c - \
               -Wl,-z,pack-relative-relocs -Wl,--fatal-warnings \
               -o /dev/null 2>/dev/null && echo -Wl,-z,pack-relative-relocs)
 
+# The executable exports exactly what the module leaves undefined (its
+# libpython, libev and libc symbols match nothing here): no more symbols
+# that a C extension could bind to by accident.
+$(B)/prefork-wsgi.dynlist: $(WSGI_MODULE)
+	{ echo '{'; nm -D --undefined-only $< \
+	    | awk '$$2 !~ /@/ { print "    " $$2 ";" }'; echo '};'; } > $@
+
 # No libpython, no libev: those are the module's.  Whatever the module
 # leaves undefined that neither its libraries nor the executable define
 # would only fail at dlopen(3) in a worker: the link fails now instead.
-$(PFW_BIN): $(PFW_EXE_OBJ) $(CLI_A) $(HTTP_A) $(CORE_A) $(WSGI_MODULE)
+$(PFW_BIN): $(PFW_EXE_OBJ) $(CLI_A) $(HTTP_A) $(CORE_A) $(WSGI_MODULE) \
+    $(B)/prefork-wsgi.dynlist
 	@mkdir -p $(@D)
-	$(CC) $(ALL_LDFLAGS) $(PFW_RELR) -Wl,--export-dynamic -o $@ \
+	$(CC) $(ALL_LDFLAGS) $(PFW_RELR) \
+	    -Wl,--dynamic-list=$(B)/prefork-wsgi.dynlist -o $@ \
 	    $(PFW_EXE_OBJ) \
 	    $(CLI_A) $(HTTP_A) -Wl,--whole-archive $(CORE_A) \
 	    -Wl,--no-whole-archive

@@ -7,9 +7,9 @@
  * worker right after the fork.  The master then maps neither libpython
  * nor libev.
  *
- * The module takes libprefork and lib/log from the executable (exported
- * with --export-dynamic): one log hook, one signal queue, one logger for
- * both.  No Python.h here: the executable includes this header.
+ * The module takes libprefork and lib/log from the executable, which
+ * exports what the module leaves undefined (mk/cli.mk): one log hook, one
+ * signal queue, one logger for both.  No Python.h here: the executable includes this header.
  */
 #ifndef PFW_MODULE_H
 #define PFW_MODULE_H
