@@ -9,7 +9,8 @@
  *
  * The module takes libprefork and lib/log from the executable, which
  * exports what the module leaves undefined (mk/cli.mk): one log hook, one
- * signal queue, one logger for both.  No Python.h here: the executable includes this header.
+ * signal queue, one logger for both.  No Python.h here: the executable
+ * includes this header.
  */
 #ifndef PFW_MODULE_H
 #define PFW_MODULE_H
