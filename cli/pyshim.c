@@ -192,7 +192,7 @@ kind_ops(void)
 }
 
 
-/* ---- wsgi.h and access.h -------------------------------------------------- */
+/* ---- wsgi.h and access.h ------------------------------------------------ */
 
 int
 pfw_check_app(const pfw_app *app)
@@ -271,7 +271,7 @@ pfw_log_use(struct pfw_logging *lg)
  * module comes in here. */
 int
 pfw_pylog_setup(const pfw_pylog_conf *c, struct pfw_logging *lg, char *err,
-    size_t errlen)
+                size_t errlen)
 {
     if (load() != 0) {
         snprintf(err, errlen, "Python's logging needs prefork-wsgi's Python "
@@ -291,7 +291,7 @@ pfw_pylog_retarget(struct pfw_logging *lg)
 }
 
 
-/* ---- the hook callers (pfw_hooks_ops) -------------------------------------- */
+/* ---- the hook callers (pfw_hooks_ops) ----------------------------------- */
 
 static int
 noop_reload(pfw_app *app, void *ud)
@@ -378,7 +378,7 @@ pfw_hooks_ops(pf_worker_ops *ops)
 }
 
 
-/* ---- the worker kinds ------------------------------------------------------ */
+/* ---- the worker kinds --------------------------------------------------- */
 
 /* Master side.  --preload loads the module here, as it starts Python here;
  * otherwise the module's file is only pinned for the workers. */

@@ -164,6 +164,7 @@ install-cli: $(PFW_BIN) $(WSGI_MODULE)
 	$(INSTALL) -m 644 $(WSGI_MODULE) $(DESTDIR)$(PKGLIBDIR)/
 	$(INSTALL) -m 644 $(CLI_MAN) $(DESTDIR)$(MANDIR)/man1/
 uninstall-cli:
-	rm -f $(DESTDIR)$(BINDIR)/prefork-wsgi $(DESTDIR)$(MANDIR)/man1/prefork-wsgi.1 \
+	rm -f $(DESTDIR)$(BINDIR)/prefork-wsgi \
+	    $(DESTDIR)$(MANDIR)/man1/prefork-wsgi.1 \
 	    $(DESTDIR)$(PKGLIBDIR)/$(notdir $(WSGI_MODULE))
 	-rmdir $(DESTDIR)$(PKGLIBDIR) 2>/dev/null
