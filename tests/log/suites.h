@@ -10,6 +10,7 @@ Suite *accessfmt_suite(void);
 Suite *syslog_suite(void);
 Suite *statsd_suite(void);
 Suite *logging_suite(void);
+Suite *forward_suite(void);
 
 #define PF_LOG_SUITES \
     errorlog_suite, \
@@ -17,6 +18,7 @@ Suite *logging_suite(void);
     accessfmt_suite, \
     syslog_suite, \
     statsd_suite, \
-    logging_suite
+    logging_suite, \
+    forward_suite
 
 #endif
