@@ -656,6 +656,38 @@ START_TEST(ev_fast_reader_shares_the_loop)
 END_TEST
 
 
+/* SIGQUIT (quick stop) while a big response is parked: the worker exits
+ * at once, the connection is closed unfinished, and the iterable is still
+ * closed, once. */
+START_TEST(ev_suspended_response_quick_stop)
+{
+    tw_opts  o;
+    tw_conn  c1;
+    big      b;
+    int      status = -1;
+
+    opts(&o, "ev");
+    tw_server_start(&S, &o);
+    conn(&c1);
+    ck_assert_int_eq(tw_sends(&c1, "GET /gen?id=a&n=512 HTTP/1.1\r\n"
+                              "Host: x\r\n\r\n"), 0);
+    log_has("BIGSTART a", 1);
+    ck_assert_int_eq(kill(S.pid, SIGQUIT), 0);
+    log_has("BIGCLOSE a", 1);
+    ck_assert_int_eq(th_wait(S.pid, &status, 20000), S.pid);
+    S.pid = 0;
+    ck_assert(WIFEXITED(status));
+    ck_assert_int_eq(WEXITSTATUS(status), 0);
+    big_init(&b, &c1);
+    read_big(&b, 20000);
+    ck_assert(!b.complete);
+    ck_assert(!b.bad);
+    ck_assert_int_eq(log_count("BIGCLOSE a"), 1);
+    close(c1.fd);
+}
+END_TEST
+
+
 /* 256 MiB to a reader taking 16 KiB at a time: the worker's RSS stays
  * within a few MiB of what it was before the response. */
 START_TEST(ev_slow_reader_rss_flat)
@@ -724,6 +756,7 @@ backpressure_suite(void)
     tcase_add_test(tc, ev_reader_gone_closes_iterable);
     tcase_add_test(tc, ev_pipelined_after_suspended_response);
     tcase_add_loop_test(tc, ev_suspended_response_survives_stop, 0, 2);
+    tcase_add_test(tc, ev_suspended_response_quick_stop);
     tcase_add_loop_test(tc, ev_slow_reader_rss_flat, 0, 3);
     tcase_add_test(tc, ev_fast_reader_shares_the_loop);
     tcase_add_loop_test(tc, write_slow_reader_complete, 0, 2);
