@@ -150,12 +150,13 @@ pfh_response_head(pfh_response *r, const char *status, size_t status_len,
                   const pfh_header *headers, size_t n, char *buf, size_t cap,
                   const char **bad)
 {
-    out          o = { buf, 0, cap, 0 };
-    size_t       i, vn, dlen;
-    const char  *v, *date, *conn;
-    uint64_t     cl;
-    int          k, code, close;
-    char         line[16];
+    out            o = { buf, 0, cap, 0 };
+    size_t         i, vn, dlen;
+    const char    *v, *date, *conn;
+    uint64_t       cl;
+    int            k, code, close;
+    char           line[16];
+    unsigned char  kinds[32];
 
     r->chunked = r->has_length = r->upgrade = 0;
     r->content_length = 0;
@@ -190,6 +191,9 @@ pfh_response_head(pfh_response *r, const char *status, size_t status_len,
         }
         trim(&v, &vn);
         k = kind_of(headers[i].name, headers[i].name_len);
+        if (i < sizeof(kinds)) {
+            kinds[i] = (unsigned char) k;      /* pass 2 needs it again */
+        }
         if (k == 4) {
             if (digits(v, vn, &cl) != 0
                 || (r->has_length && cl != r->content_length))
@@ -250,7 +254,8 @@ pfh_response_head(pfh_response *r, const char *status, size_t status_len,
         v = headers[i].value;
         vn = headers[i].value_len;
         trim(&v, &vn);
-        k = kind_of(headers[i].name, headers[i].name_len);
+        k = i < sizeof(kinds) ? kinds[i]
+                              : kind_of(headers[i].name, headers[i].name_len);
         if (k == 1 || k == 2 || (k == 3 && !PFH__IEQ(v, vn, "websocket"))
             || (k == 4 && !r->has_length))
         {
