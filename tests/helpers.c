@@ -293,3 +293,20 @@ th_count_fds(pid_t pid)
     closedir(d);
     return pid == 0 ? n - 1 : n;   /* not the opendir fd itself */
 }
+
+
+int
+th_run_suites(th_suite_fn *const *suites)
+{
+    SRunner  *sr;
+    int       failed;
+
+    sr = srunner_create(NULL);
+    for ( /* void */ ; *suites != NULL; suites++) {
+        srunner_add_suite(sr, (*suites)());
+    }
+    srunner_run_all(sr, CK_NORMAL);
+    failed = srunner_ntests_failed(sr);
+    srunner_free(sr);
+    return failed == 0 ? EXIT_SUCCESS : EXIT_FAILURE;
+}

@@ -5,6 +5,7 @@
 #ifndef PF_TESTS_HELPERS_H
 #define PF_TESTS_HELPERS_H
 
+#include <check.h>
 #include <stddef.h>
 #include <sys/types.h>
 
@@ -42,5 +43,14 @@ int     th_count_fds(pid_t pid);
 
 /* Monotonic milliseconds. */
 long long th_now_ms(void);
+
+/* A suite constructor, as each layer's suites.h lists them. */
+typedef Suite *th_suite_fn(void);
+
+/* A runner's main(): run the NULL-terminated suites in order, each test in
+ * its own process (CK_FORK unless the environment says otherwise), print
+ * Check's CK_NORMAL summary ("NN%: Checks: N, Failures: F, Errors: E", the
+ * line scripts/check-summary.sh adds up).  EXIT_SUCCESS when all passed. */
+int     th_run_suites(th_suite_fn *const *suites);
 
 #endif /* PF_TESTS_HELPERS_H */

@@ -4,25 +4,15 @@
  * CK_FORK (the default) runs each test in its own process, so tests may
  * set environment variables and change directory freely.
  */
-#include <check.h>
-#include <stdlib.h>
+#include <stddef.h>
 
+#include "helpers.h"
 #include "tc.h"
 
 int
 main(void)
 {
-    Suite   *(*suites[])(void) = { PF_CLI_SUITES };
-    SRunner  *sr;
-    size_t    i;
-    int       failed;
+    th_suite_fn  *suites[] = { PF_CLI_SUITES, NULL };
 
-    sr = srunner_create(NULL);
-    for (i = 0; i < sizeof(suites) / sizeof(suites[0]); i++) {
-        srunner_add_suite(sr, suites[i]());
-    }
-    srunner_run_all(sr, CK_NORMAL);
-    failed = srunner_ntests_failed(sr);
-    srunner_free(sr);
-    return failed == 0 ? EXIT_SUCCESS : EXIT_FAILURE;
+    return th_run_suites(suites);
 }

@@ -3,25 +3,15 @@
  * runs each test in its own process; CK_RUN_SUITE / CK_RUN_CASE select,
  * CK_FORK=no debugs under gdb or valgrind.
  */
-#include <check.h>
-#include <stdlib.h>
+#include <stddef.h>
 
+#include "helpers.h"
 #include "suites.h"
 
 int
 main(void)
 {
-    Suite   *(*suites[])(void) = { PF_HTTP_SUITES };
-    SRunner  *sr;
-    size_t    i;
-    int       failed;
+    th_suite_fn  *suites[] = { PF_HTTP_SUITES, NULL };
 
-    sr = srunner_create(NULL);
-    for (i = 0; i < sizeof(suites) / sizeof(suites[0]); i++) {
-        srunner_add_suite(sr, suites[i]());
-    }
-    srunner_run_all(sr, CK_NORMAL);
-    failed = srunner_ntests_failed(sr);
-    srunner_free(sr);
-    return failed == 0 ? EXIT_SUCCESS : EXIT_FAILURE;
+    return th_run_suites(suites);
 }
