@@ -782,6 +782,11 @@ def pin_pfw(cfg, rows):
         digest = hashlib.sha256(fh.read()).hexdigest()[:16]
     pinned = os.path.join(cfg.out, "prefork-wsgi.under-test")
     shutil.copy2(cfg.pfw, pinned)
+    # the Python module the binary loads from its own directory (mk/cli.mk)
+    module = os.path.join(os.path.dirname(os.path.abspath(cfg.pfw)),
+                          "prefork-wsgi-python.so")
+    if os.path.exists(module):
+        shutil.copy2(module, cfg.out)
     head = subprocess.run(["git", "-C", TOP, "log", "-1", "--format=%h %cI"],
                           capture_output=True, text=True, timeout=10)
     rows.add("info", pfw_sha256=digest,
