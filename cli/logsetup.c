@@ -126,6 +126,7 @@ pylog_attach(const pfc_settings *s, pfw_logging *lg, char *err,
     pc.logconfig_json = given(s->logconfig_json) ? s->logconfig_json : NULL;
     pc.logconfig_dict = s->logconfig_dict;
     pc.loglevel = s->loglevel;
+    pc.access_log_format = s->access_log_format;
     pc.pythonpath = s->pythonpath;
     rc = pfw_pylog_setup(&pc, lg, err, errlen);
     if (rc == 0) {

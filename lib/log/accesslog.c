@@ -19,7 +19,7 @@ struct pfw_accesslog {
     int              has_file;
     pfw_syslog      *syslog;
     char            *ident;         /* "gunicorn.<prefix>.access" */
-    pfw_fwd_fn      *fwd;           /* Python's logging takes the lines */
+    pfw_fwd_access_fn *fwd;         /* Python's logging takes the lines */
     void            *fwd_ud;
 };
 
@@ -74,10 +74,10 @@ pfw_accesslog_emit(pfw_accesslog *al, const char *line, size_t n)
 
 
 static void
-emit(pfw_accesslog *al, const char *line, size_t n)
+emit(pfw_accesslog *al, const pfw_access_rec *r, const char *line, size_t n)
 {
     if (al->fwd != NULL) {
-        al->fwd(al->fwd_ud, PF_LOG_INFO, line, n);
+        al->fwd(al->fwd_ud, r, line, n);
     } else {
         pfw_accesslog_emit(al, line, n);
     }
@@ -97,7 +97,7 @@ pfw_accesslog_write(pfw_accesslog *al, const pfw_access_rec *r)
     }
     n = pfw_access_render(al->fmt, r, line, sizeof(line));
     if (n <= sizeof(line)) {
-        emit(al, line, n);
+        emit(al, r, line, n);
         errno = e;
         return;
     }
@@ -108,7 +108,7 @@ pfw_accesslog_write(pfw_accesslog *al, const pfw_access_rec *r)
         return;
     }
     n = pfw_access_render(al->fmt, r, big, n);
-    emit(al, big, n);
+    emit(al, r, big, n);
     free(big);
     errno = e;
 }
@@ -147,7 +147,8 @@ pfw_accesslog_handled(const pfw_accesslog *al)
 
 
 void
-pfw_accesslog_set_forward(pfw_accesslog *al, pfw_fwd_fn *fn, void *ud)
+pfw_accesslog_set_forward(pfw_accesslog *al, pfw_fwd_access_fn *fn,
+    void *ud)
 {
     al->fwd = fn;
     al->fwd_ud = ud;

@@ -36,8 +36,8 @@
 #include <prefork/log.h>
 
 
-/* A line handed to Python's logging (--log-config...): the bare message
- * of an error-log line at its level, or a rendered access line (INFO). */
+/* An error-log line handed to Python's logging (--log-config...): its
+ * bare message at its level. */
 typedef void pfw_fwd_fn(void *ud, int level, const char *msg, size_t len);
 
 
@@ -346,8 +346,13 @@ int   pfw_accesslog_enabled(const pfw_accesslog *al);
  * stdout or syslog). */
 int   pfw_accesslog_handled(const pfw_accesslog *al);
 
+/* An access line for Python's logging: the record and the line rendered
+ * from it. */
+typedef void pfw_fwd_access_fn(void *ud, const pfw_access_rec *r,
+    const char *line, size_t len);
+
 /* Rendered lines go to fn (NULL: to the file and syslog again). */
-void  pfw_accesslog_set_forward(pfw_accesslog *al, pfw_fwd_fn *fn,
+void  pfw_accesslog_set_forward(pfw_accesslog *al, pfw_fwd_access_fn *fn,
     void *ud);
 
 /* Write a rendered line to the file and syslog (what Python's logging
@@ -415,11 +420,11 @@ void  pfw_logging_after_fork(pfw_logging *lg);
  * handlers (pfw_logging_emit_*); USR1 then calls fw->reopen after the
  * files.  fw NULL turns it off.  The conf must have had python set. */
 typedef struct pfw_log_forward {
-    pfw_fwd_fn   *error;
-    pfw_fwd_fn   *access;
-    void        (*reopen)(void *ud);
-    void         *ud;
-    int           min_level;           /* the core hook's level */
+    pfw_fwd_fn         *error;
+    pfw_fwd_access_fn  *access;
+    void              (*reopen)(void *ud);
+    void               *ud;
+    int                 min_level;     /* the core hook's level */
 } pfw_log_forward;
 
 void  pfw_logging_set_forward(pfw_logging *lg, const pfw_log_forward *fw);

@@ -30,6 +30,7 @@ typedef struct pfw_pylog_conf {
     const char   *logconfig_dict;    /* its repr (the config file's own
                                         object is used when it exists) */
     const char   *loglevel;          /* --log-level */
+    const char   *access_log_format; /* NULL: gunicorn's default */
     const char   *pythonpath;        /* on sys.path for handler classes */
 } pfw_pylog_conf;
 

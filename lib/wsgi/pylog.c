@@ -10,8 +10,11 @@
  * that leaves a logger alone keeps gunicorn's output byte for byte, one
  * that configures it gets exactly its own handlers, formatters and
  * filters.  Every error-log line (its bare message, at its level) goes to
- * logging.getLogger("gunicorn.error").log(); every rendered access line to
- * logging.getLogger("gunicorn.access").info().
+ * logging.getLogger("gunicorn.error").log() (exceptions with exc_info);
+ * each access record to logging.getLogger("gunicorn.access").info() as
+ * gunicorn logs it: msg the --access-logformat, args the atoms (built
+ * from the environ, the headers and lib/log's record), so Python renders
+ * the line and formatters and filters can read record.args.
  *
  * The configuration is applied in the master, which starts the interpreter
  * for it; workers inherit the configured loggers through fork.  The
@@ -36,7 +39,8 @@
 /* Python's side: gunicorn's base dictionary for dictConfig, the handler
  * that writes through the C logger, setup() and reopen(). */
 static const char  pylog_src[] =
-    "import json, logging, logging.config, os\n"
+    "import base64, binascii, json, logging, logging.config, os, time\n"
+    "import traceback\n"
     "\n"
     "# gunicorn's CONFIG_DEFAULTS (glogging.py), which logconfig_dict and\n"
     "# the JSON file are merged over, key by key (a shallow update)\n"
@@ -87,6 +91,85 @@ static const char  pylog_src[] =
     "        except Exception:\n"
     "            self.handleError(record)\n"
     "\n"
+    "class SafeAtoms(dict):\n"
+    "    \"\"\"The access record's args, as gunicorn's: every str with its\n"
+    "    double quotes escaped, '-' for an atom that is not there, {...}\n"
+    "    keys found whatever their case.\"\"\"\n"
+    "\n"
+    "    def __init__(self, atoms):\n"
+    "        dict.__init__(self, ((k, v.replace('\"', '\\\\\"')\n"
+    "                              if isinstance(v, str) else v)\n"
+    "                             for k, v in atoms.items()))\n"
+    "\n"
+    "    def __getitem__(self, key):\n"
+    "        if key.startswith('{'):\n"
+    "            key = key.lower()\n"
+    "        return dict.__getitem__(self, key) if key in self else '-'\n"
+    "\n"
+    "def _user(environ):\n"
+    "    # the user name of 'Authorization: Basic', or None\n"
+    "    auth = environ.get('HTTP_AUTHORIZATION')\n"
+    "    if not auth or not auth.lower().startswith('basic'):\n"
+    "        return None\n"
+    "    scheme_and_rest = auth.split(' ', 1)\n"
+    "    if len(scheme_and_rest) != 2:\n"
+    "        return None\n"
+    "    try:\n"
+    "        text = base64.b64decode(\n"
+    "            scheme_and_rest[1].strip().encode('utf-8')).decode('utf-8')\n"
+    "    except (TypeError, binascii.Error, UnicodeDecodeError) as e:\n"
+    "        logging.getLogger('gunicorn.error').debug(\n"
+    "            \"Couldn't get username: %s\", e)\n"
+    "        return None\n"
+    "    name, colon, _ = text.partition(':')\n"
+    "    return name if colon else None\n"
+    "\n"
+    "def _atoms(environ, status, sent, usec, req, resp):\n"
+    "    secs, micros = divmod(usec, 1000000)\n"
+    "    secs %= 86400                  # timedelta.seconds\n"
+    "    atoms = {\n"
+    "        'h': environ.get('REMOTE_ADDR', '-'),\n"
+    "        'l': '-',\n"
+    "        'u': _user(environ) or '-',\n"
+    "        't': time.strftime('[%d/%b/%Y:%H:%M:%S %z]'),\n"
+    "        'r': '%s %s %s' % (environ['REQUEST_METHOD'],\n"
+    "                           environ['RAW_URI'],\n"
+    "                           environ['SERVER_PROTOCOL']),\n"
+    "        's': status,\n"
+    "        'm': environ.get('REQUEST_METHOD'),\n"
+    "        'U': environ.get('PATH_INFO'),\n"
+    "        'q': environ.get('QUERY_STRING'),\n"
+    "        'H': environ.get('SERVER_PROTOCOL'),\n"
+    "        'b': '-' if sent is None else str(sent),\n"
+    "        'B': sent,\n"
+    "        'f': environ.get('HTTP_REFERER', '-'),\n"
+    "        'a': environ.get('HTTP_USER_AGENT', '-'),\n"
+    "        'T': secs,\n"
+    "        'D': secs * 1000000 + micros,\n"
+    "        'M': secs * 1000 + micros // 1000,\n"
+    "        'L': '%d.%06d' % (secs, micros),\n"
+    "        'p': '<%s>' % os.getpid(),\n"
+    "    }\n"
+    "    for name, value in req:\n"
+    "        atoms['{%s}i' % name.lower()] = value\n"
+    "    for name, value in resp:\n"
+    "        atoms['{%s}o' % name.lower()] = value\n"
+    "    for name, value in environ.items():\n"
+    "        atoms['{%s}e' % name.lower()] = value\n"
+    "    return SafeAtoms(atoms)\n"
+    "\n"
+    "def _access_logger(fmt):\n"
+    "    err = logging.getLogger('gunicorn.error')\n"
+    "    acc = logging.getLogger('gunicorn.access')\n"
+    "\n"
+    "    def access(*request):\n"
+    "        # the record: msg the format, args the atoms (gunicorn's)\n"
+    "        try:\n"
+    "            acc.info(fmt, _atoms(*request))\n"
+    "        except Exception:\n"
+    "            err.error(traceback.format_exc())\n"
+    "    return access\n"
+    "\n"
     "def _object(repr_):\n"
     "    # the config file's own object (classes and callables survive),\n"
     "    # else its repr read back\n"
@@ -97,8 +180,8 @@ static const char  pylog_src[] =
     "        return obj\n"
     "    return eval(repr_, {'__builtins__': {}}) if repr_ else {}\n"
     "\n"
-    "def setup(write_error, write_access, first, level, dict_repr,\n"
-    "          json_path, ini_path):\n"
+    "def setup(write_error, write_access, first, level, access_format,\n"
+    "          dict_repr, json_path, ini_path):\n"
     "    err = logging.getLogger('gunicorn.error')\n"
     "    acc = logging.getLogger('gunicorn.access')\n"
     "    for log in (err, acc):\n"
@@ -140,7 +223,8 @@ static const char  pylog_src[] =
     "        defaults['here'] = os.path.dirname(ini_path)\n"
     "        logging.config.fileConfig(ini_path, defaults=defaults,\n"
     "                                  disable_existing_loggers=False)\n"
-    "    return err.getEffectiveLevel(), err.log, acc.info\n"
+    "    return (err.getEffectiveLevel(), err.log,\n"
+    "            _access_logger(access_format))\n"
     "\n"
     "def reopen():\n"
     "    # gunicorn's reopen_files(): every FileHandler of every named\n"
@@ -158,7 +242,8 @@ static const char  pylog_src[] =
 
 static PyObject     *ns;           /* pylog_src's namespace */
 static PyObject     *log_error;    /* gunicorn.error's bound log() */
-static PyObject     *log_access;   /* gunicorn.access's bound info() */
+static PyObject     *log_access;   /* access(environ, status, sent, usec,
+                                      req, resp) */
 static pfw_logging  *target;       /* what ServerHandler writes to */
 static int           set_up;       /* setup() ran once (propagate set) */
 
@@ -242,20 +327,42 @@ static PyMethodDef  write_access_def = {
 };
 
 
-/* Call fn(*args, **kw) with the GIL; a pending exception of the caller is
- * kept aside, one the call raises is reported on stderr. */
+/* Call fn(*args, **kw) (the GIL held, no exception pending); one it
+ * raises is reported on stderr.  args NULL: building them failed. */
 static void
 call(PyObject *fn, PyObject *args, PyObject *kw)
 {
-    PyObject  *type, *value, *tb, *r;
+    PyObject  *r;
 
-    PyErr_Fetch(&type, &value, &tb);
     r = args != NULL ? PyObject_Call(fn, args, kw) : NULL;
-    if (r == NULL) {
+    if (r == NULL && PyErr_Occurred()) {
         PyErr_WriteUnraisable(fn);
     }
     Py_XDECREF(r);
-    PyErr_Restore(type, value, tb);
+}
+
+
+/* Take the GIL; the caller's pending exception (a C caller logging while
+ * one is set) is kept aside until leave(). */
+typedef struct {
+    PyGILState_STATE   g;
+    PyObject          *type, *value, *tb;
+} held;
+
+
+static void
+enter(held *h)
+{
+    h->g = PyGILState_Ensure();
+    PyErr_Fetch(&h->type, &h->value, &h->tb);
+}
+
+
+static void
+leave(held *h)
+{
+    PyErr_Restore(h->type, h->value, h->tb);
+    PyGILState_Release(h->g);
 }
 
 
@@ -275,15 +382,15 @@ message(const char *msg, size_t len)
 static void
 fwd_error(void *ud, int level, const char *msg, size_t len)
 {
-    PyGILState_STATE   g;
-    PyObject          *m, *args, *kw = NULL;
+    held       h;
+    PyObject  *m, *args, *kw = NULL;
 
     (void) ud;
     if (!Py_IsInitialized() || log_error == NULL) {
         pfw_logging_emit_error(target, level, msg, len);
         return;
     }
-    g = PyGILState_Ensure();
+    enter(&h);
     m = message(msg, len);
     args = m != NULL ? Py_BuildValue("(iN)", to_python_level(level), m)
                      : NULL;
@@ -293,50 +400,160 @@ fwd_error(void *ud, int level, const char *msg, size_t len)
     call(log_error, args, kw);
     Py_XDECREF(args);
     Py_XDECREF(kw);
-    PyGILState_Release(g);
+    leave(&h);
+}
+
+
+/* A str of the latin-1 bytes gunicorn decoded; None for NULL. */
+static PyObject *
+latin1(const char *p, size_t n)
+{
+    if (p == NULL) {
+        Py_RETURN_NONE;
+    }
+    return PyUnicode_DecodeLatin1(p, (Py_ssize_t) n, NULL);
+}
+
+
+/* [(name, value), ...]; a continuation line joins its field with ' '. */
+static PyObject *
+header_list(const pfw_hdr *h, size_t n)
+{
+    PyObject    *list, *t, *v, *joined;
+    Py_ssize_t   last;
+    size_t       i;
+
+    list = PyList_New(0);
+    for (i = 0; list != NULL && i < n; i++) {
+        v = latin1(h[i].value, h[i].value_len);
+        if (v != NULL && h[i].name == NULL) {
+            last = PyList_GET_SIZE(list) - 1;
+            t = last >= 0 ? PyList_GET_ITEM(list, last) : NULL;
+            joined = t != NULL
+                ? PyUnicode_FromFormat("%U %U", PyTuple_GET_ITEM(t, 1), v)
+                : NULL;
+            t = joined != NULL
+                ? Py_BuildValue("(ON)", PyTuple_GET_ITEM(t, 0), joined)
+                : NULL;
+            if (t != NULL) {
+                PyList_SetItem(list, last, t);
+            }
+            Py_DECREF(v);
+            PyErr_Clear();
+            continue;
+        }
+        t = v != NULL ? Py_BuildValue("(NN)", latin1(h[i].name,
+                                                     h[i].name_len), v)
+                      : NULL;
+        if (t == NULL || PyList_Append(list, t) < 0) {
+            Py_XDECREF(t);
+            Py_CLEAR(list);
+            break;
+        }
+        Py_DECREF(t);
+    }
+    return list;
+}
+
+
+static int
+put(PyObject *d, const char *key, const char *p, size_t n)
+{
+    PyObject  *v;
+    int        rc;
+
+    if (p == NULL) {
+        return 0;
+    }
+    v = latin1(p, n);
+    rc = v != NULL ? PyDict_SetItemString(d, key, v) : -1;
+    Py_XDECREF(v);
+    return rc;
+}
+
+
+/* The request's environ: lib/wsgi's access.c gives it as the {x}e
+ * lookup's data; without one (an error page answered before it was
+ * built), the few keys gunicorn's default environ has. */
+static PyObject *
+environ_of(const pfw_access_rec *r)
+{
+    PyObject  *d;
+
+    if (r->env != NULL && r->env_ud != NULL && PyDict_Check(r->env_ud)) {
+        return Py_NewRef((PyObject *) r->env_ud);
+    }
+    d = PyDict_New();
+    if (d == NULL
+        || put(d, "REMOTE_ADDR", r->remote_addr, r->remote_addr_len) < 0
+        || put(d, "REQUEST_METHOD", r->method, r->method_len) < 0
+        || put(d, "RAW_URI", r->raw_uri, r->raw_uri_len) < 0
+        || put(d, "PATH_INFO", r->path, r->path_len) < 0
+        || put(d, "QUERY_STRING", r->query, r->query_len) < 0
+        || put(d, "SERVER_PROTOCOL", r->protocol, r->protocol_len) < 0)
+    {
+        Py_XDECREF(d);
+        return NULL;
+    }
+    return d;
 }
 
 
 static void
-fwd_access(void *ud, int level, const char *line, size_t len)
+fwd_access(void *ud, const pfw_access_rec *r, const char *line, size_t len)
 {
-    PyGILState_STATE   g;
-    PyObject          *m, *args;
+    held       h;
+    PyObject  *args = NULL, *o[5];
+    int        i;
 
     (void) ud;
-    (void) level;
     if (!Py_IsInitialized() || log_access == NULL) {
         pfw_logging_emit_access(target, line, len);
         return;
     }
-    g = PyGILState_Ensure();
-    m = message(line, len);
-    args = m != NULL ? PyTuple_Pack(1, m) : NULL;
-    Py_XDECREF(m);
+    enter(&h);
+    o[0] = environ_of(r);
+    o[1] = r->status_text != NULL
+           ? latin1(r->status_text, r->status_text_len)
+           : PyUnicode_FromFormat("%d", r->status);
+    o[2] = r->sent_known ? PyLong_FromUnsignedLongLong(r->sent)
+                         : Py_NewRef(Py_None);
+    o[3] = header_list(r->req_headers, r->n_req_headers);
+    o[4] = header_list(r->resp_headers, r->n_resp_headers);
+    if (o[0] != NULL && o[1] != NULL && o[2] != NULL && o[3] != NULL
+        && o[4] != NULL)
+    {
+        args = Py_BuildValue("(OOOKOO)", o[0], o[1], o[2],
+                             (unsigned long long) r->duration_us, o[3],
+                             o[4]);
+    }
+    for (i = 0; i < 5; i++) {
+        Py_XDECREF(o[i]);
+    }
     call(log_access, args, NULL);
     Py_XDECREF(args);
-    PyGILState_Release(g);
+    leave(&h);
 }
 
 
 static void
 fwd_reopen(void *ud)
 {
-    PyGILState_STATE   g;
-    PyObject          *fn, *args;
+    held       h;
+    PyObject  *fn, *args;
 
     (void) ud;
     if (!Py_IsInitialized() || ns == NULL) {
         return;
     }
-    g = PyGILState_Ensure();
+    enter(&h);
     fn = PyDict_GetItemString(ns, "reopen");
     args = PyTuple_New(0);
     if (fn != NULL) {
         call(fn, args, NULL);
     }
     Py_XDECREF(args);
-    PyGILState_Release(g);
+    leave(&h);
 }
 
 
@@ -496,8 +713,11 @@ configure(const pfw_pylog_conf *c, pfw_logging *lg, char *err,
     }
     lv = to_python_level(pfw_log_level_parse(c->loglevel));
     r = we == NULL ? NULL
-        : PyObject_CallFunction(PyDict_GetItemString(ns, "setup"), "OOiizzz",
+        : PyObject_CallFunction(PyDict_GetItemString(ns, "setup"), "OOiiszzz",
                                 we, wa != NULL ? wa : Py_None, !set_up, lv,
+                                c->access_log_format != NULL
+                                    ? c->access_log_format
+                                    : PFW_ACCESS_DEFAULT_FORMAT,
                                 c->logconfig_dict, c->logconfig_json,
                                 c->logconfig);
     Py_XDECREF(we);

@@ -401,6 +401,69 @@ class LogConfigTest(unittest.TestCase):
         self.assertIn("Shutting down: Master", s.text())
         self.assertNotIn("/404", read_text(old))
 
+    def test_access_record_args_are_the_atoms(self):
+        """The access record is gunicorn's: msg the format, args the atoms
+        (SafeAtoms: quotes escaped, '-' for a missing atom), so a formatter
+        of the configuration file (a class object, not a repr) can read
+        them."""
+        path = os.path.join(self.tmp, "out.log")
+        d = file_dict(path)
+        conf = self.write("conf.py", (
+            "import logging\n"
+            "class Fmt(logging.Formatter):\n"
+            "    def format(self, record):\n"
+            "        if record.name != 'gunicorn.access':\n"
+            "            return super().format(record)\n"
+            "        a = record.args\n"
+            "        return 'ARGS %%s|%%s|%%s|%%r|%%s|%%s|%%s' %% (\n"
+            "            a['s'], a['U'], a['{User-Agent}i'], a['B'],\n"
+            "            a['{x-resp}o'], a['{nope}i'], record.msg)\n"
+            "d = %r\n"
+            "d['formatters'] = {'plain': {'()': Fmt}}\n"
+            "logconfig_dict = d\n") % d)
+        s = self.start(["-c", conf, "--access-logformat", "%(m)s %(U)s"])
+        s.wait_line(r"^Booting worker")
+        c = http.client.HTTPConnection("127.0.0.1", s.port, timeout=DEADLINE)
+        c.request("GET", "/x?q=1", headers={"User-Agent": 't"ua'})
+        self.assertEqual(c.getresponse().read(), b"hello")
+        c.close()
+        m = s.wait_line(r"^ARGS .*$")
+        self.assertEqual(s.stop(), 0)
+        self.assertEqual(m.group(0), 'ARGS 200|/x|t\\"ua|5|out\\"put|-|'
+                         '%(m)s %(U)s')
+
+    def test_same_line_as_without_logconfig(self):
+        """Python renders the access line from the atoms (as gunicorn);
+        without a logconfig lib/log renders it in C: the same bytes for
+        every atom that does not depend on time or pid."""
+        fmt = ('%(h)s %(l)s %(u)s "%(r)s" %(s)s %(m)s %(U)s %(q)s %(H)s '
+               '%(b)s %(B)s "%(f)s" "%(a)s" %({x-resp}o)s %({user-agent}i)s '
+               '%({remote_addr}e)s %({path_info}e)s %(nope)s %(B)05d|%(s)r')
+        headers = {"User-Agent": "caf\u00e9 \"x\"",
+                   "Referer": "http://r/?a=%20",
+                   "Authorization": "Basic dXNlcjpwdw=="}
+        lines = []
+        for logconfig in (False, True):
+            alog = os.path.join(self.tmp, "access-%d.log" % logconfig)
+            args = ["--access-logformat", fmt, "--access-logfile", alog]
+            if logconfig:
+                # gunicorn.access left alone: gunicorn's own handler writes
+                # the record Python formatted to the same kind of file
+                d = file_dict(os.path.join(self.tmp, "out.log"))
+                del d["loggers"]["gunicorn.access"]
+                args += ["--log-config-json",
+                         self.write("log.json", json.dumps(d))]
+            s = self.start(args)
+            c = get_when_up_conn(s)
+            c.request("GET", "/p%C3%A9?x=%22y", headers=headers)
+            self.assertEqual(c.getresponse().read(), b"hello")
+            c.close()
+            s.wait_line(r"^127", alog)
+            self.assertEqual(s.stop(), 0)
+            lines.append(read_text(alog))
+        self.assertIn('"GET /p%C3%A9?x=%22y HTTP/1.1"', lines[0])
+        self.assertEqual(lines[1], lines[0])
+
     def test_hup_applies_the_new_configuration(self):
         """gunicorn 26.1 runs its logging setup again on HUP: the new
         file takes the master's lines and the new worker's, without a
@@ -489,6 +552,23 @@ class LogConfigTest(unittest.TestCase):
 
         ours, theirs = run(BINARY), run(GUNICORN)
         self.assertEqual(ours, theirs)
+
+
+def get_when_up_conn(s):
+    """A connection once the master listens (refused until the bind:
+    polled with a deadline)."""
+    end = time.monotonic() + DEADLINE
+    while True:
+        c = http.client.HTTPConnection("127.0.0.1", s.port,
+                                       timeout=DEADLINE)
+        try:
+            c.connect()
+            return c
+        except ConnectionRefusedError:
+            c.close()
+            if time.monotonic() > end or s.proc.poll() is not None:
+                raise
+            time.sleep(0.01)
 
 
 def get_when_up(s):

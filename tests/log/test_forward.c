@@ -69,10 +69,10 @@ fwd_error(void *ud, int level, const char *msg, size_t len)
 
 
 static void
-fwd_access(void *ud, int level, const char *line, size_t len)
+fwd_access(void *ud, const pfw_access_rec *r, const char *line, size_t len)
 {
     (void) ud;
-    note('A', level, line, len);
+    note('A', r->status, line, len);
 }
 
 
@@ -126,7 +126,7 @@ START_TEST(lines_go_to_python_not_files)
     tl_rec(&r);
     pfw_logging_access(lg, &r);
     snprintf(want, sizeof(want), "E%d:Booting worker with pid: 42\n"
-             "A%d:" OBSERVED "\n", PF_LOG_INFO, PF_LOG_INFO);
+             "A200:" OBSERVED "\n", PF_LOG_INFO);
     ck_assert_str_eq(seen, want);
     pfw_logging_close(lg);
     ck_assert_int_eq(tl_slurp(c.errorlog, buf, sizeof(buf)), 0);
