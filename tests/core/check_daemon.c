@@ -23,14 +23,12 @@
 #include <unistd.h>
 
 #include <prefork/daemon.h>
-#include <prefork/log.h>
 
+#include "harness.h"
 #include "helpers.h"
 #include "suites.h"
 
 #define WAIT_MS  5000
-
-static char  logbuf[4096];
 
 typedef enum {
     READY_0,        /* ready with 0, stdout a pipe, keep_stdio = 0 */
@@ -57,16 +55,6 @@ is_null(int fd)
 
     return fstat(fd, &a) == 0 && stat("/dev/null", &b) == 0
            && S_ISCHR(a.st_mode) && a.st_rdev == b.st_rdev;
-}
-
-
-static void
-capture(int level, const char *msg, void *ud)
-{
-    size_t  n = strlen(logbuf);
-
-    (void) level; (void) ud;
-    snprintf(logbuf + n, sizeof(logbuf) - n, "%s\n", msg);
 }
 
 
@@ -286,7 +274,7 @@ START_TEST(ready_peer_gone)
     int  sv[2];
 
     /* The starter was killed: EPIPE, and no SIGPIPE kills the daemon. */
-    pf_log_set(capture, NULL, PF_LOG_DEBUG);
+    th_log_capture();
     signal(SIGPIPE, SIG_DFL);
     ck_assert_int_eq(socketpair(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0, sv),
                      0);
@@ -294,7 +282,8 @@ START_TEST(ready_peer_gone)
     ck_assert_int_eq(pf_daemon_ready(sv[0], 0), -1);
     ck_assert_int_eq(errno, EPIPE);
     ck_assert_int_eq(fcntl(sv[0], F_GETFD), -1);        /* closed anyway */
-    ck_assert_msg(strstr(logbuf, "send(ready fd") != NULL, "%s", logbuf);
+    ck_assert_msg(strstr(th_logged(), "send(ready fd") != NULL, "%s",
+                  th_logged());
 }
 END_TEST
 

@@ -17,15 +17,13 @@
 #include <sys/wait.h>
 #include <unistd.h>
 
-#include <prefork/log.h>
 #include <prefork/sockets.h>
 
+#include "harness.h"
 #include "helpers.h"
 #include "suites.h"
 
 #define WAIT_MS  5000
-
-static char  logbuf[8192];
 
 /* What a child saw; fixed layout, written in one piece. */
 typedef struct {
@@ -43,20 +41,9 @@ typedef struct {
 
 
 static void
-capture(int level, const char *msg, void *ud)
-{
-    size_t  n = strlen(logbuf);
-
-    (void) level; (void) ud;
-    snprintf(logbuf + n, sizeof(logbuf) - n, "%s\n", msg);
-}
-
-
-static void
 setup(void)
 {
-    logbuf[0] = '\0';
-    pf_log_set(capture, NULL, PF_LOG_DEBUG);
+    th_log_capture();
     unsetenv("LISTEN_PID");
     unsetenv("LISTEN_FDS");
     unsetenv("LISTEN_FDNAMES");
@@ -68,7 +55,7 @@ setup(void)
 static void
 teardown(void)
 {
-    pf_log_set(NULL, NULL, PF_LOG_INFO);
+    th_log_release();
 }
 
 
@@ -372,9 +359,9 @@ START_TEST(malformed_values)
     setenv(malformed[_i].var, malformed[_i].value, 1);
     ck_assert_int_eq(pf_listen_inherited(fds, 4, NULL, NULL), -1);
     ck_assert_int_eq(errno, EINVAL);
-    ck_assert_msg(strstr(logbuf, malformed[_i].logged) != NULL,
+    ck_assert_msg(strstr(th_logged(), malformed[_i].logged) != NULL,
                   "%s='%s' logged: %s", malformed[_i].var,
-                  malformed[_i].value, logbuf);
+                  malformed[_i].value, th_logged());
     /* A failure leaves the variable for whoever looks next. */
     ck_assert_str_eq(getenv(malformed[_i].var), malformed[_i].value);
 }
@@ -394,7 +381,7 @@ START_TEST(prefix_not_socket)
     ck_assert_int_eq(pf_listen_inherited(fds, 4, NULL, NULL), -1);
     ck_assert_int_eq(errno, EINVAL);
     snprintf(v, sizeof(v), "PREFORK_FD: fd %d is not a socket", p[0]);
-    ck_assert_msg(strstr(logbuf, v) != NULL, "%s", logbuf);
+    ck_assert_msg(strstr(th_logged(), v) != NULL, "%s", th_logged());
     ck_assert_int_eq(fcntl(a, F_GETFL) & O_NONBLOCK, 0);   /* untouched */
     ck_assert_ptr_nonnull(getenv("PREFORK_FD"));
 
@@ -402,10 +389,11 @@ START_TEST(prefix_not_socket)
     close(p[1]);
     snprintf(v, sizeof(v), "%d", p[1]);
     setenv("PREFORK_FD", v, 1);
-    logbuf[0] = '\0';
+    th_log_clear();
     ck_assert_int_eq(pf_listen_inherited(fds, 4, NULL, NULL), -1);
     ck_assert_int_eq(errno, EINVAL);
-    ck_assert_msg(strstr(logbuf, "PREFORK_FD: fstat(") != NULL, "%s", logbuf);
+    ck_assert_msg(strstr(th_logged(), "PREFORK_FD: fstat(") != NULL, "%s",
+                  th_logged());
     close(a);
     close(p[0]);
 }

@@ -16,33 +16,21 @@
 #include <unistd.h>
 
 #include <prefork/daemon.h>
-#include <prefork/log.h>
 
+#include "harness.h"
 #include "helpers.h"
 #include "suites.h"
 
 #define WAIT_MS  5000
 
-static char   logbuf[8192];
 static char  *dir;
 static char   path[512];
 
 
 static void
-capture(int level, const char *msg, void *ud)
-{
-    size_t  n = strlen(logbuf);
-
-    (void) level; (void) ud;
-    snprintf(logbuf + n, sizeof(logbuf) - n, "%s\n", msg);
-}
-
-
-static void
 setup(void)
 {
-    logbuf[0] = '\0';
-    pf_log_set(capture, NULL, PF_LOG_DEBUG);
+    th_log_capture();
     dir = th_tmpdir();
     ck_assert_ptr_nonnull(dir);
     snprintf(path, sizeof(path), "%s/app.pid", dir);
@@ -52,7 +40,7 @@ setup(void)
 static void
 teardown(void)
 {
-    pf_log_set(NULL, NULL, PF_LOG_INFO);
+    th_log_release();
     th_rmrf(dir);
     free(dir);
 }
@@ -258,7 +246,7 @@ START_TEST(create_missing_dir)
     snprintf(path, sizeof(path), "%s/missing/app.pid", dir);
     ck_assert_int_eq(pf_pidfile_create(path, getpid(), NULL), -1);
     ck_assert_int_eq(errno, ENOENT);
-    ck_assert_msg(strstr(logbuf, "mkstemp(") != NULL, "%s", logbuf);
+    ck_assert_msg(strstr(th_logged(), "mkstemp(") != NULL, "%s", th_logged());
     ck_assert_int_eq(entries(), 0);
     ck_assert_int_eq(th_count_fds(0), before);
 }
@@ -284,7 +272,7 @@ START_TEST(create_failure_leaves_nothing)
     ck_assert_int_eq(setrlimit(RLIMIT_FSIZE, &saved), 0);
     ck_assert_int_eq(rc, -1);
     ck_assert_int_eq(e, EFBIG);
-    ck_assert_msg(strstr(logbuf, "write(") != NULL, "%s", logbuf);
+    ck_assert_msg(strstr(th_logged(), "write(") != NULL, "%s", th_logged());
     ck_assert_int_eq(entries(), 1);
     ck_assert_str_eq(get(path), "garbage\n");
     ck_assert_int_eq(th_count_fds(0), before);

@@ -17,32 +17,20 @@
 #include <sys/un.h>
 #include <unistd.h>
 
-#include <prefork/log.h>
 #include <prefork/sockets.h>
 
+#include "harness.h"
 #include "helpers.h"
 #include "sockaddr.h"
 #include "suites.h"
 
-static char   logbuf[8192];
 static char  *tmpdir;
-
-
-static void
-capture(int level, const char *msg, void *ud)
-{
-    size_t  n = strlen(logbuf);
-
-    (void) level; (void) ud;
-    snprintf(logbuf + n, sizeof(logbuf) - n, "%s\n", msg);
-}
 
 
 static void
 setup(void)
 {
-    logbuf[0] = '\0';
-    pf_log_set(capture, NULL, PF_LOG_DEBUG);
+    th_log_capture();
     tmpdir = th_tmpdir();
     ck_assert_ptr_nonnull(tmpdir);
 }
@@ -51,7 +39,7 @@ setup(void)
 static void
 teardown(void)
 {
-    pf_log_set(NULL, NULL, PF_LOG_INFO);
+    th_log_release();
     th_rmrf(tmpdir);
     free(tmpdir);
 }
@@ -157,7 +145,7 @@ START_TEST(parse_forms)
     int       rc;
 
     rc = pf__addr_parse(forms[_i].in, &a);
-    ck_assert_msg(rc == 0, "'%s' failed: %s", forms[_i].in, logbuf);
+    ck_assert_msg(rc == 0, "'%s' failed: %s", forms[_i].in, th_logged());
     ck_assert_int_eq(a.family, forms[_i].family);
     ck_assert_str_eq(a.text, forms[_i].text);
     ck_assert_int_eq(a.port, forms[_i].port);
@@ -217,8 +205,8 @@ START_TEST(parse_bad_forms)
                   bad_forms[_i].in);
     ck_assert_msg(errno == bad_forms[_i].err, "'%s': errno %d",
                   bad_forms[_i].in, errno);
-    ck_assert_msg(strstr(logbuf, bad_forms[_i].logged) != NULL,
-                  "'%s' logged '%s'", bad_forms[_i].in, logbuf);
+    ck_assert_msg(strstr(th_logged(), bad_forms[_i].logged) != NULL,
+                  "'%s' logged '%s'", bad_forms[_i].in, th_logged());
 }
 END_TEST
 
@@ -236,7 +224,7 @@ START_TEST(parse_unix_too_long)
     addr[6 + 106] = 'b';
     ck_assert_int_eq(pf__addr_parse(addr, &a), -1);
     ck_assert_int_eq(errno, ENAMETOOLONG);
-    ck_assert_ptr_nonnull(strstr(logbuf, "longer than 107 bytes"));
+    ck_assert_ptr_nonnull(strstr(th_logged(), "longer than 107 bytes"));
 }
 END_TEST
 
@@ -264,7 +252,7 @@ START_TEST(listen_tcp_options)
     int   fd, c, before = th_count_fds(0);
 
     fd = pf_listen("127.0.0.1:0", 16, 0);
-    ck_assert_msg(fd >= 0, "%s", logbuf);
+    ck_assert_msg(fd >= 0, "%s", th_logged());
     ck_assert_int_eq(th_count_fds(0), before + 1);
     ck_assert(fcntl(fd, F_GETFL) & O_NONBLOCK);
     ck_assert(fcntl(fd, F_GETFD) & FD_CLOEXEC);
@@ -297,7 +285,7 @@ START_TEST(listen_reuseport)
     /* A second listener on the same port is what --reuse-port is for. */
     snprintf(addr, sizeof(addr), "127.0.0.1:%d", local_port(a));
     b = pf_listen(addr, 16, PF_LISTEN_REUSEPORT);
-    ck_assert_msg(b >= 0, "%s", logbuf);
+    ck_assert_msg(b >= 0, "%s", th_logged());
     ck_assert_int_eq(local_port(b), local_port(a));
     close(a);
     close(b);
@@ -317,10 +305,10 @@ START_TEST(listen_in_use)
     ck_assert_int_eq(pf_listen(addr, 16, 0), -1);
     ck_assert_int_eq(errno, EADDRINUSE);
     ck_assert_int_eq(th_count_fds(0), before);
-    ck_assert_msg(strstr(logbuf, "bind(") != NULL
-                  && strstr(logbuf, addr) != NULL
-                  && strstr(logbuf, strerror(EADDRINUSE)) != NULL,
-                  "log: %s", logbuf);
+    ck_assert_msg(strstr(th_logged(), "bind(") != NULL
+                  && strstr(th_logged(), addr) != NULL
+                  && strstr(th_logged(), strerror(EADDRINUSE)) != NULL,
+                  "log: %s", th_logged());
     close(a);
 }
 END_TEST
@@ -332,7 +320,7 @@ START_TEST(listen_bad_port)
 
     ck_assert_int_eq(pf_listen("127.0.0.1:x", 16, 0), -1);
     ck_assert_int_eq(errno, EINVAL);
-    ck_assert_str_eq(logbuf, "'x' is not a valid port number.\n");
+    ck_assert_str_eq(th_logged(), "'x' is not a valid port number.\n");
     ck_assert_int_eq(th_count_fds(0), before);
 }
 END_TEST
@@ -353,8 +341,8 @@ START_TEST(listen_socket_fails)
     ck_assert_int_eq(errno, EMFILE);
     ck_assert_int_eq(pf_listen("127.0.0.1:0", 16, 0), -1);
     ck_assert_int_eq(errno, EMFILE);
-    ck_assert_msg(strstr(logbuf, "socket(127.0.0.1:0) failed") != NULL,
-                  "log: %s", logbuf);
+    ck_assert_msg(strstr(th_logged(), "socket(127.0.0.1:0) failed") != NULL,
+                  "log: %s", th_logged());
     while (n > 0) {
         close(fill[--n]);
     }
@@ -369,7 +357,7 @@ START_TEST(listen_ipv6)
     int   fd, c;
 
     fd = pf_listen("[::1]:0", 16, 0);
-    ck_assert_msg(fd >= 0, "%s", logbuf);
+    ck_assert_msg(fd >= 0, "%s", th_logged());
     ck_assert_int_eq(sockopt(fd, IPPROTO_TCP, TCP_NODELAY), 1);
     snprintf(want, sizeof(want), "[::1]:%d", local_port(fd));
     pf_sockname(fd, name, sizeof(name));
@@ -393,7 +381,7 @@ START_TEST(listen_unix)
     snprintf(path, sizeof(path), "%s/a.sock", tmpdir);
     snprintf(addr, sizeof(addr), "unix:%s", path);
     fd = pf_listen(addr, 16, 0);
-    ck_assert_msg(fd >= 0, "%s", logbuf);
+    ck_assert_msg(fd >= 0, "%s", th_logged());
     ck_assert(fcntl(fd, F_GETFL) & O_NONBLOCK);
     ck_assert(fcntl(fd, F_GETFD) & FD_CLOEXEC);
     ck_assert_int_eq(sockopt(fd, SOL_SOCKET, SO_ACCEPTCONN), 1);
@@ -426,7 +414,7 @@ START_TEST(listen_unix_stale)
     /* The file of a closed socket is stale: without its removal, bind()
      * fails with EADDRINUSE. */
     fd = pf_listen(addr, 16, 0);
-    ck_assert_msg(fd >= 0, "%s", logbuf);
+    ck_assert_msg(fd >= 0, "%s", th_logged());
     c = th_connect(addr);
     ck_assert_int_ge(c, 0);
     close(c);
@@ -451,7 +439,7 @@ START_TEST(listen_unix_live_not_stolen)
     fd2 = pf_listen(addr, 16, 0);
     ck_assert_int_eq(fd2, -1);
     ck_assert_int_eq(errno, EADDRINUSE);
-    ck_assert_ptr_nonnull(strstr(logbuf, "another process listens on it"));
+    ck_assert_ptr_nonnull(strstr(th_logged(), "another process listens on it"));
     ck_assert_int_eq(stat(path, &st2), 0);
     ck_assert(st1.st_ino == st2.st_ino);            /* same file */
     c = th_connect(addr);                           /* still served */
@@ -482,7 +470,8 @@ START_TEST(listen_unix_unknown_socket_left_alone)
     ck_assert_int_eq(stat(path, &st1), 0);
     ck_assert_int_eq(pf_listen(addr, 16, 0), -1);
     ck_assert_int_eq(errno, EPROTOTYPE);
-    ck_assert_ptr_nonnull(strstr(logbuf, "to test whether the socket file is stale"));
+    ck_assert_ptr_nonnull(strstr(th_logged(),
+                                 "to test whether the socket file is stale"));
     ck_assert_int_eq(stat(path, &st2), 0);
     ck_assert(st1.st_ino == st2.st_ino);
     close(d);
@@ -520,7 +509,8 @@ START_TEST(listen_unix_not_socket)
     ck_assert_int_eq(pf_listen(addr, 16, 0), -1);
     ck_assert_int_eq(errno, ENOTSOCK);
     ck_assert_int_eq(th_count_fds(0), before);
-    ck_assert_msg(strstr(logbuf, "is not a socket") != NULL, "%s", logbuf);
+    ck_assert_msg(strstr(th_logged(), "is not a socket") != NULL, "%s",
+                  th_logged());
     slurp(path, buf, sizeof(buf));
     ck_assert_str_eq(buf, "keep me\n");
 }
@@ -560,7 +550,7 @@ START_TEST(listen_unix_no_dir)
     ck_assert_int_eq(pf_listen(addr, 16, 0), -1);
     ck_assert_int_eq(errno, ENOENT);
     ck_assert_int_eq(th_count_fds(0), before);
-    ck_assert_msg(strstr(logbuf, "bind(unix:") != NULL, "%s", logbuf);
+    ck_assert_msg(strstr(th_logged(), "bind(unix:") != NULL, "%s", th_logged());
 }
 END_TEST
 
@@ -576,7 +566,7 @@ START_TEST(listen_unix_relative)
     ck_assert_int_eq(mkdir(path, 0700), 0);
     ck_assert_int_eq(chdir(tmpdir), 0);
     fd = pf_listen("unix://var/x.sock", 16, 0);
-    ck_assert_msg(fd >= 0, "%s", logbuf);
+    ck_assert_msg(fd >= 0, "%s", th_logged());
     snprintf(path, sizeof(path), "%s/var/x.sock", tmpdir);
     ck_assert_int_eq(stat(path, &st), 0);
     ck_assert(S_ISSOCK(st.st_mode));
@@ -593,7 +583,7 @@ START_TEST(listen_unix_abstract)
 
     snprintf(addr, sizeof(addr), "unix:@pftest-%d", (int) getpid());
     fd = pf_listen(addr, 16, 0);
-    ck_assert_msg(fd >= 0, "%s", logbuf);
+    ck_assert_msg(fd >= 0, "%s", th_logged());
     ck_assert_int_eq(pf_sockname(fd, name, sizeof(name)), (int) strlen(addr));
     ck_assert_str_eq(name, addr);
     ck_assert_int_eq(pf_listen_matches(fd, addr), 1);
@@ -659,7 +649,8 @@ START_TEST(listen_fd_bad)
     snprintf(addr, sizeof(addr), "fd://%d", p[1]);     /* closed */
     ck_assert_int_eq(pf_listen(addr, 16, 0), -1);
     ck_assert_int_eq(errno, EBADF);
-    ck_assert_msg(strstr(logbuf, "fstat(fd://") != NULL, "%s", logbuf);
+    ck_assert_msg(strstr(th_logged(), "fstat(fd://") != NULL, "%s",
+                  th_logged());
 
     snprintf(addr, sizeof(addr), "fd://%d", p[0]);     /* a pipe */
     ck_assert_int_eq(pf_listen(addr, 16, 0), -1);
@@ -670,10 +661,11 @@ START_TEST(listen_fd_bad)
     s = socket(AF_INET, SOCK_DGRAM | SOCK_CLOEXEC, 0);
     ck_assert_int_ge(s, 0);
     snprintf(addr, sizeof(addr), "fd://%d", s);
-    logbuf[0] = '\0';
+    th_log_clear();
     ck_assert_int_eq(pf_listen(addr, 16, 0), -1);
     ck_assert_int_eq(errno, EOPNOTSUPP);
-    ck_assert_msg(strstr(logbuf, "listen(fd://") != NULL, "%s", logbuf);
+    ck_assert_msg(strstr(th_logged(), "listen(fd://") != NULL, "%s",
+                  th_logged());
     ck_assert_int_eq(fcntl(s, F_GETFL) & O_NONBLOCK, 0);   /* untouched */
     ck_assert_int_eq(th_count_fds(0), before + 1);
     close(s);

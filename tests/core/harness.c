@@ -23,6 +23,7 @@ typedef struct tw_ctx {
 } tw_ctx;
 
 static tw_ctx  ctx;
+static char    logbuf[8192];        /* th_log_capture() */
 
 
 static void
@@ -468,7 +469,8 @@ drain_log(th_master *m)
         if (m->loglen >= sizeof(m->logbuf) - 1) {
             return 1;
         }
-        r = read(m->log, m->logbuf + m->loglen, sizeof(m->logbuf) - 1 - m->loglen);
+        r = read(m->log, m->logbuf + m->loglen,
+                 sizeof(m->logbuf) - 1 - m->loglen);
         if (r > 0) {
             m->loglen += (size_t) r;
             m->logbuf[m->loglen] = '\0';
@@ -594,4 +596,43 @@ th_master_main(int argc, char **argv)
     o.pidfile = strcmp(argv[6], "-") ? argv[6] : NULL;
     o.argv = argv;
     return run_master(&o, argv[3]);
+}
+
+
+static void
+capture(int level, const char *msg, void *ud)
+{
+    size_t  n = strlen(logbuf);
+
+    (void) level; (void) ud;
+    snprintf(logbuf + n, sizeof(logbuf) - n, "%s\n", msg);
+}
+
+
+void
+th_log_capture(void)
+{
+    logbuf[0] = '\0';
+    pf_log_set(capture, NULL, PF_LOG_DEBUG);
+}
+
+
+void
+th_log_release(void)
+{
+    pf_log_set(NULL, NULL, PF_LOG_INFO);
+}
+
+
+void
+th_log_clear(void)
+{
+    logbuf[0] = '\0';
+}
+
+
+const char *
+th_logged(void)
+{
+    return logbuf;
 }

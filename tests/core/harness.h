@@ -111,4 +111,12 @@ extern char **th_main_argv;
 /* In the re-exec'd test binary: run a master from argv ("--master" ...). */
 int    th_master_main(int argc, char **argv);
 
+/* Log capture for library calls the test makes itself (no master): from
+ * th_log_capture() until th_log_release(), pf_log() lines, each ending in
+ * "\n", collect in a buffer (8 KiB; what does not fit is dropped). */
+void         th_log_capture(void);   /* empty it, hook pf_log at DEBUG */
+void         th_log_release(void);   /* back to the default hook, INFO */
+void         th_log_clear(void);
+const char  *th_logged(void);        /* what was logged since the clear */
+
 #endif
