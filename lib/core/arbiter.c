@@ -304,8 +304,12 @@ claim_inherited(pf_arbiter *a, const char *addr, const pf__addr *pa)
 
     path = pa->family == AF_UNIX && !a->inherited_systemd ? pa->path : NULL;
     for (i = 0; i < a->ninherited; i++) {
-        if (a->inherited[i] >= 0 && pf_listen_matches(a->inherited[i], addr) == 1) {
-            if (add_listener(a, a->inherited[i], path, a->inherited_systemd) == -1) {
+        if (a->inherited[i] >= 0
+            && pf_listen_matches(a->inherited[i], addr) == 1)
+        {
+            if (add_listener(a, a->inherited[i], path, a->inherited_systemd)
+                == -1)
+            {
                 return -1;
             }
             a->inherited[i] = -1;
@@ -365,7 +369,8 @@ pidfile_free(pf_arbiter *a)
     if (a->cfg.pidfile == NULL) {
         return 0;
     }
-    snprintf(path, sizeof(path), "%s%s", a->cfg.pidfile, a->master_pid ? ".2" : "");
+    snprintf(path, sizeof(path), "%s%s", a->cfg.pidfile,
+             a->master_pid ? ".2" : "");
     other = pf_pidfile_read(path);
     if (other > 0 && other != getpid()) {
         pf_log(PF_LOG_ERROR, "Already running on PID %d (or pid file '%s' is"

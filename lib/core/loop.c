@@ -83,7 +83,8 @@ write_pidfile(pf_arbiter *a)
         return -1;
     }
     /* A USR2 child writes <pidfile>.2 until it is promoted. */
-    snprintf(a->pidfile, len, "%s%s", a->cfg.pidfile, a->master_pid ? ".2" : "");
+    snprintf(a->pidfile, len, "%s%s", a->cfg.pidfile,
+             a->master_pid ? ".2" : "");
     if (pf_pidfile_create(a->pidfile, a->pid, &other) == -1) {
         if (errno == EEXIST) {
             pf_log(PF_LOG_ERROR, "Already running on PID %d (or pid file '%s'"

@@ -33,13 +33,15 @@ drop_privileges(pf_arbiter *a)
             return -1;
         }
         if (setgid(a->gid) == -1) {
-            pf_log_errno(PF_LOG_ERROR, errno, "setgid(%d) failed", (int) a->gid);
+            pf_log_errno(PF_LOG_ERROR, errno, "setgid(%d) failed",
+                         (int) a->gid);
             return -1;
         }
     }
     if (a->set_uid && a->uid != geteuid()) {
         if (setuid(a->uid) == -1) {
-            pf_log_errno(PF_LOG_ERROR, errno, "setuid(%d) failed", (int) a->uid);
+            pf_log_errno(PF_LOG_ERROR, errno, "setuid(%d) failed",
+                         (int) a->uid);
             return -1;
         }
     }

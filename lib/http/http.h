@@ -27,7 +27,11 @@
 #define PFH_STRIP_HEADER_SPACES            0x10u
 
 /* Names containing '_' (gunicorn header_map). */
-enum { PFH_HEADER_MAP_DROP = 0, PFH_HEADER_MAP_REFUSE, PFH_HEADER_MAP_DANGEROUS };
+enum {
+    PFH_HEADER_MAP_DROP = 0,
+    PFH_HEADER_MAP_REFUSE,
+    PFH_HEADER_MAP_DANGEROUS
+};
 
 /* One secure_scheme_headers entry: a trusted peer's field `name` (matched
  * case-insensitively) means https when its value equals `value` exactly. */
@@ -142,7 +146,12 @@ ssize_t pfh_decode_chunked(pfh_chunked *d, char *buf, size_t *len,
                            const pfh_config *cfg);
 
 /* PROXY protocol v1/v2 in front of the first request. */
-enum { PFH_PROXY_NONE = 0, PFH_PROXY_V1 = 1, PFH_PROXY_V2 = 2, PFH_PROXY_AUTO = 3 };
+enum {
+    PFH_PROXY_NONE = 0,
+    PFH_PROXY_V1 = 1,
+    PFH_PROXY_V2 = 2,
+    PFH_PROXY_AUTO = 3
+};
 
 typedef struct pfh_proxy {
     int           local;          /* v2 LOCAL / UNSPEC: keep the real peer */

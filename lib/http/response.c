@@ -408,7 +408,8 @@ pfh_date(size_t *len)
     static _Thread_local time_t  last = -1;
     static _Thread_local char    val[32];
     static const char            days[] = "SunMonTueWedThuFriSat";
-    static const char            mons[] = "JanFebMarAprMayJunJulAugSepOctNovDec";
+    static const char            mons[] = "JanFebMarAprMayJun"
+                                          "JulAugSepOctNovDec";
     time_t                       now;
     struct tm                    tm;
     char                        *p;
