@@ -88,13 +88,13 @@ int    th_master_start(th_master *m, const th_opts *o);
 /* Next record of the given kind; records of other kinds read meanwhile are
  * kept, in order, for later th_expect/th_next calls.  0, or -1 on timeout. */
 int    th_expect(th_master *m, char kind, th_rec *out, int ms);
-/* Wait until the master's stderr contains s. */
 /* Let a gated failing init go on. */
 void   th_open_gate(th_master *m);
 /* Drop the records kept so far: later waits see only what comes next. */
 void   th_forget(th_master *m);
 /* The next record whatever its kind; 0 or -1 on timeout. */
 int    th_next(th_master *m, th_rec *out, int ms);
+/* Wait until the master's stderr contains s. */
 int    th_expect_log(th_master *m, const char *s, int ms);
 /* Wait for the master to exit; its status, or -1 on timeout. */
 int    th_master_wait(th_master *m, int ms);
