@@ -269,7 +269,14 @@ class LogConfigTest(unittest.TestCase):
     def test_exception_with_traceback(self):
         """log.exception(): the record carries exc_info, the formatter
         appends the traceback after the message."""
-        s = self.start(["--log-config", self.ini()])
+        for kind in KINDS:
+            with self.subTest(kind=kind):
+                self.exception_on(kind)
+
+    def exception_on(self, kind):
+        if os.path.exists(os.path.join(self.tmp, "out.log")):
+            os.unlink(os.path.join(self.tmp, "out.log"))
+        s = self.start(["--log-config", self.ini()], kind=kind)
         s.wait_line(r"^INFO\|gunicorn\.error\|Booting worker")
         self.assertEqual(get(s.port, "/raise")[0], 500)
         s.wait_line(r"^RuntimeError: app failure$")
@@ -385,8 +392,16 @@ class LogConfigTest(unittest.TestCase):
 
     def test_usr1_reopens_file_handlers(self):
         """logrotate: the file is moved, USR1, new lines go to a new file
-        (master and worker)."""
-        s = self.start(["--log-config", self.ini(level="DEBUG")])
+        (master and worker), on every kind."""
+        for kind in KINDS:
+            with self.subTest(kind=kind):
+                self.usr1_on(kind)
+
+    def usr1_on(self, kind):
+        for name in ("out.log", "out.log.1"):
+            if os.path.exists(os.path.join(self.tmp, name)):
+                os.unlink(os.path.join(self.tmp, name))
+        s = self.start(["--log-config", self.ini(level="DEBUG")], kind=kind)
         s.wait_line(r"^INFO\|gunicorn\.error\|Booting worker")
         self.assertEqual(get(s.port), (200, b"hello"))
         s.wait_line(r"^INFO\|gunicorn\.access\|")
