@@ -5,25 +5,15 @@
  * itself (prefix, venv, signal handlers) need a process where Python never
  * ran.  CK_RUN_SUITE / CK_RUN_CASE select.
  */
-#include <check.h>
-#include <stdlib.h>
+#include <stddef.h>
 
+#include "helpers.h"
 #include "suites.h"
 
 int
 main(void)
 {
-    Suite   *(*suites[])(void) = { PFW_SUITES };
-    SRunner  *sr;
-    size_t    i;
-    int       failed;
+    th_suite_fn  *suites[] = { PFW_SUITES, NULL };
 
-    sr = srunner_create(NULL);
-    for (i = 0; i < sizeof(suites) / sizeof(suites[0]); i++) {
-        srunner_add_suite(sr, suites[i]());
-    }
-    srunner_run_all(sr, CK_NORMAL);
-    failed = srunner_ntests_failed(sr);
-    srunner_free(sr);
-    return failed == 0 ? EXIT_SUCCESS : EXIT_FAILURE;
+    return th_run_suites(suites);
 }
