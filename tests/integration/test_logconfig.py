@@ -14,7 +14,12 @@ binary serves tests/apps/logapp.py on a loopback port:
     as a --log-config-json file; a dict merged over gunicorn's defaults
     (both access handlers: the line twice on stdout, as gunicorn);
   * a configuration that leaves gunicorn.error alone keeps gunicorn's own
-    error log and --log-level;
+    error log and --log-level, and its syslog handlers (checked against
+    gunicorn 20.1 by hand: a dict without "loggers" gets gunicorn's
+    defaults, which replace them);
+  * the access record is gunicorn's: a formatter reads record.args; the
+    line Python renders equals the one lib/log renders without a
+    logconfig;
   * a missing INI file: gunicorn's message and status; a missing JSON file
     is ignored, as in gunicorn;
   * USR1 reopens the configuration's FileHandlers (logrotate); HUP
@@ -478,6 +483,33 @@ class LogConfigTest(unittest.TestCase):
             lines.append(read_text(alog))
         self.assertIn('"GET /p%C3%A9?x=%22y HTTP/1.1"', lines[0])
         self.assertEqual(lines[1], lines[0])
+
+    def test_syslog_handlers_stay(self):
+        """gunicorn's syslog handlers are its own handlers of gunicorn.error
+        and gunicorn.access: a configuration that leaves those loggers
+        alone keeps them (the lines Python passes back go to syslog)."""
+        import socket
+        path = os.path.join(self.tmp, "syslog.sock")
+        rcv = socket.socket(socket.AF_UNIX, socket.SOCK_DGRAM)
+        self.addCleanup(rcv.close)
+        rcv.bind(path)
+        rcv.settimeout(DEADLINE)
+        # "loggers" replaces gunicorn's defaults, which configure both
+        js = self.write("log.json", json.dumps(
+            {"root": {"level": "INFO", "handlers": []}, "loggers": {}}))
+        s = self.start(["--log-config-json", js, "--log-syslog",
+                        "--log-syslog-to", "unix://%s#dgram" % path])
+        got = []
+        while not any(b"Booting worker" in d for d in got):
+            got.append(rcv.recv(65536))
+        self.assertEqual(get(s.port), (200, b"hello"))
+        while not any(b'"GET / HTTP/1.1" 200' in d for d in got):
+            got.append(rcv.recv(65536))
+        self.assertEqual(s.stop(), 0)
+        self.assertTrue(any(b".error: [%d] Listening at: " % s.proc.pid in d
+                            for d in got), got)
+        self.assertTrue(any(re.search(rb".access: \[\d+\] 127\.0\.0\.1 - - ",
+                                      d) for d in got), got)
 
     def test_hup_applies_the_new_configuration(self):
         """gunicorn 26.1 runs its logging setup again on HUP: the new
