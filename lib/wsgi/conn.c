@@ -223,6 +223,7 @@ drop_py(pfw_conn *c)
     }
     Py_CLEAR(c->py_addr);
     Py_CLEAR(c->py_port);
+    Py_CLEAR(c->env_base);
 }
 
 
@@ -305,7 +306,9 @@ pfw_conn_close(pfw_conn *c)
     if (c->phase != PFW_R_IDLE) {
         pfw_request_abort(c);
     }
-    if (c->py_sock != NULL || c->py_addr != NULL || c->py_port != NULL) {
+    if (c->py_sock != NULL || c->py_addr != NULL || c->py_port != NULL
+        || c->env_base != NULL)
+    {
         drop_py(c);
     }
     pfw_out_clear(c);

@@ -677,6 +677,37 @@ client_socket(pfw_conn *c)
 }
 
 
+/* What stays the same for every request of a connection: the listener's
+ * base with REMOTE_ADDR/REMOTE_PORT (or the PROXY header's), PROXY_* and
+ * gunicorn.socket, built at its second request (a connection closed after
+ * one never pays for it) and dropped with the connection's other Python
+ * objects (conn.c).  NULL: not (yet) there, no error. */
+static PyObject *
+conn_base(pfw_conn *c, const pfw_listener *l)
+{
+    PyObject  *d, *sock;
+
+    if (c->env_base != NULL || c->nreq < 2) {
+        return c->env_base;
+    }
+    d = PyDict_Copy(l->base);
+    if (d == NULL) {
+        PyErr_Clear();
+        return NULL;
+    }
+    if (add_remote(d, c) < 0 || (sock = client_socket(c)) == NULL
+        || PyDict_SetItem(d, key[K_GUNICORN_SOCKET], sock) < 0)
+    {
+        /* the request builds them itself, and reports the error */
+        PyErr_Clear();
+        Py_DECREF(d);
+        return NULL;
+    }
+    c->env_base = d;
+    return d;
+}
+
+
 PyObject *
 pfw_environ_build(pfw_conn *c, int *status, char *mesg, size_t mlen)
 {
@@ -684,13 +715,14 @@ pfw_environ_build(pfw_conn *c, int *status, char *mesg, size_t mlen)
     const pfh_request   *req = &c->req;
     const char          *path = req->path, *script;
     size_t               plen = req->path_len, slen;
-    PyObject            *env, *sn = NULL, *sock;
+    PyObject            *env, *sn = NULL, *sock, *base;
     seen                 s = { NULL, 0, NULL, 0 };
     int                  https;
 
     *status = 500;
     mesg[0] = '\0';
-    env = PyDict_Copy(l->base);
+    base = conn_base(c, l);
+    env = PyDict_Copy(base != NULL ? base : l->base);
     if (env == NULL) {
         goto failed;
     }
@@ -700,7 +732,7 @@ pfw_environ_build(pfw_conn *c, int *status, char *mesg, size_t mlen)
                     latin1(req->query, req->query_len)) < 0
         || set_take(env, key[K_RAW_URI],
                     latin1(req->target, req->target_len)) < 0
-        || add_remote(env, c) < 0
+        || (base == NULL && add_remote(env, c) < 0)
         || add_headers(env, c, &s) < 0)
     {
         goto failed;
@@ -753,10 +785,13 @@ pfw_environ_build(pfw_conn *c, int *status, char *mesg, size_t mlen)
     {
         goto failed;
     }
-    sock = client_socket(c);
-    if (sock == NULL || PyDict_SetItem(env, key[K_GUNICORN_SOCKET], sock) < 0)
-    {
-        goto failed;
+    if (base == NULL) {
+        sock = client_socket(c);
+        if (sock == NULL
+            || PyDict_SetItem(env, key[K_GUNICORN_SOCKET], sock) < 0)
+        {
+            goto failed;
+        }
     }
     return env;
 

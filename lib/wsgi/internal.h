@@ -195,6 +195,9 @@ typedef struct pfw_conn {
 
     /* per-connection Python objects */
     PyObject       *py_addr, *py_port, *py_sock;
+    PyObject       *env_base;        /* the listener's base environ with
+                                        this connection's keys (environ.c),
+                                        from its second request on */
     PyObject       *hook_req;        /* req of pre/post_request hooks */
 
     struct pfw_acc *acc;             /* access log state (access.c), NULL
