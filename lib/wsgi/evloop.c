@@ -110,12 +110,21 @@ head_timer(pfw_evloop *l, pfw_evconn *ec)
 }
 
 
-/* A head starts now (a later request on a keep-alive connection). */
+/* A head starts now (a later request on a keep-alive connection): its
+ * deadline runs from here, its timer is armed by whoever finds the head
+ * incomplete (most heads come whole in one read and never need it). */
 static void
-head_start(pfw_evloop *l, pfw_evconn *ec)
+head_begin(pfw_evloop *l, pfw_evconn *ec)
 {
     ec->state = PFW_EVC_HEAD;
     ec->deadline = pfw_now_ms() + l->srv.io_ms;
+}
+
+
+static void
+head_start(pfw_evloop *l, pfw_evconn *ec)
+{
+    head_begin(l, ec);
     head_timer(l, ec);
 }
 
@@ -577,7 +586,7 @@ progress(pfw_evloop *l, pfw_evconn *ec, int eof)
 {
     static const char  cont[] = PFH_100_CONTINUE;
     pfw_conn          *c = &ec->c;
-    int                r;
+    int                r, fresh = 0;
 
     idle_del(l, ec);
     if (ec->state == PFW_EVC_IDLE || ec->state == PFW_EVC_HEAD) {
@@ -585,14 +594,17 @@ progress(pfw_evloop *l, pfw_evconn *ec, int eof)
         if (r == PFW_AGAIN) {
             if (ec->state == PFW_EVC_IDLE && c->len > c->pos) {
                 head_start(l, ec);
+            } else if (ec->state == PFW_EVC_HEAD) {
+                head_timer(l, ec);      /* incomplete: its deadline */
             }
             return 1;
         }
         if (r == PFW_CLOSE) {
             return closing(l, ec);
         }
+        /* the body timer too waits until the body proves incomplete */
         ec->state = PFW_EVC_BODY;
-        set_timer(l, ec, io_secs(l));
+        fresh = 1;
         if (c->req.expect_continue && c->bkind != PFH_BODY_NONE
             && c->len == c->bpos)
         {
@@ -607,6 +619,9 @@ progress(pfw_evloop *l, pfw_evconn *ec, int eof)
     if (ec->state == PFW_EVC_BODY) {
         r = pfw_body_prefetch(c, eof);
         if (r == PFW_AGAIN) {
+            if (fresh) {
+                set_timer(l, ec, io_secs(l));
+            }
             return 1;
         }
         if (r == PFW_CLOSE) {
@@ -636,12 +651,12 @@ read_in(pfw_evloop *l, pfw_evconn *ec)
     }
     if (n > 0) {
         if (ec->state == PFW_EVC_IDLE) {
-            head_start(l, ec);
-        } else if (ec->state == PFW_EVC_HEAD) {
-            head_timer(l, ec);          /* the grace is over */
-        } else {
+            head_begin(l, ec);
+        } else if (ec->state == PFW_EVC_BODY) {
             set_timer(l, ec, io_secs(l));
         }
+        /* HEAD: progress() re-arms the head timer if the head is still
+         * incomplete (the grace is over: the deadline alone counts) */
         progress(l, ec, 0);
         return;
     }
