@@ -30,6 +30,7 @@
 
 #include "access.h"
 #include "module.h"
+#include "module-id.h"          /* PFW_MODULE_ID */
 #include "module-path.h"        /* PFW_MODULE_REL */
 
 enum { K_SYNC, K_EV, K_GTHREAD };
@@ -118,15 +119,19 @@ pinned_name(char *path, size_t cap)
 }
 
 
+/* version and size lead every version of the table: read those first. */
 static int
 check(const pfw_module *m, const char *path)
 {
+    const char  *id = m->size == sizeof(*m) && m->id != NULL ? m->id : "?";
+
     if (m->version != PFW_MODULE_VERSION || m->size != sizeof(*m)
-        || m->app_size != sizeof(pfw_app))
+        || m->app_size != sizeof(pfw_app) || strcmp(id, PFW_MODULE_ID) != 0)
     {
-        pf_log(PF_LOG_ERROR, "%s does not match this prefork-wsgi (module "
-               "version %u, expected %u): install both from the same build",
-               path, m->version, PFW_MODULE_VERSION);
+        pf_log(PF_LOG_ERROR, "%s is not the module of this prefork-wsgi "
+               "(version %u, %s; expected %u, %s): install both from the "
+               "same build", path, m->version, id, PFW_MODULE_VERSION,
+               PFW_MODULE_ID);
         return -1;
     }
     return 0;
@@ -158,8 +163,10 @@ load(void)
     }
     m = dlsym(h, PFW_MODULE_SYMBOL);
     if (m == NULL) {
-        pf_log(PF_LOG_ERROR, "dlsym(%s, %s) failed: %s", path,
-               PFW_MODULE_SYMBOL, dlerror());
+        /* another version of the table names its symbol differently */
+        pf_log(PF_LOG_ERROR, "%s is not the module of this prefork-wsgi "
+               "(dlsym(%s) failed: %s): install both from the same build",
+               path, PFW_MODULE_SYMBOL, dlerror());
         dlclose(h);
         return -1;
     }

@@ -108,9 +108,11 @@ $(B)/cli/module-path.h: FORCE
 	@printf '#define PFW_MODULE_REL "%s"\n' '$(PFW_MODULE_REL)' > $@.tmp
 	@if cmp -s $@.tmp $@; then rm -f $@.tmp; else mv $@.tmp $@; fi
 
-$(B)/cli/pyshim.o: cli/pyshim.c $(B)/cli/module-path.h
+$(B)/cli/pyshim.o: cli/pyshim.c $(B)/cli/module-path.h \
+    $(B)/lib/wsgi/module-id.h
 	@mkdir -p $(@D)
-	$(CC) $(CLI_CPPFLAGS) -I$(B)/cli -Ilib/wsgi -Ilib/http -Ilib/log \
+	$(CC) $(CLI_CPPFLAGS) -I$(B)/cli -I$(B)/lib/wsgi -Ilib/wsgi -Ilib/http \
+	    -Ilib/log \
 	    $(ALL_CFLAGS) -c -o $@ $<
 
 $(B)/exe/lib/log/%.o: lib/log/%.c

@@ -71,6 +71,24 @@ check-suites: check-wsgi-integration
 # flags as the executable (build-san/ with SANITIZE=1).
 WSGI_MODULE := $(B)/prefork-wsgi-python.so
 
+# The build identity both sides of the module table carry (module.h): a
+# digest of the headers the executable and the module share, so that a
+# module whose pfw_app, libprefork or lib/log structures differ from the
+# executable's is refused even when the table's size is the same.
+PFW_MODULE_ID_SRC := lib/wsgi/module.h lib/wsgi/wsgi.h lib/wsgi/access.h \
+                     lib/http/http.h lib/log/log.h \
+                     $(sort $(wildcard include/prefork/*.h))
+$(B)/lib/wsgi/module-id.h: $(PFW_MODULE_ID_SRC)
+	@mkdir -p $(@D)
+	@printf '#define PFW_MODULE_ID "prefork-wsgi-module:%s"\n' \
+	    "$$(cat $(PFW_MODULE_ID_SRC) | sha256sum | cut -c1-16)" > $@.tmp
+	@mv $@.tmp $@
+
+$(B)/lib/wsgi/module.o: lib/wsgi/module.c $(B)/lib/wsgi/module-id.h
+	@mkdir -p $(@D)
+	$(CC) $(WSGI_CPPFLAGS) -I$(B)/lib/wsgi $(PY_CFLAGS) $(EV_CFLAGS) \
+	    $(ALL_CFLAGS) -c -o $@ $<
+
 all: $(WSGI_MODULE)
 
 $(WSGI_MODULE): $(WSGI_OBJ) $(HTTP_A)

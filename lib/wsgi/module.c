@@ -4,15 +4,17 @@
  */
 #include "access.h"
 #include "module.h"
+#include "module-id.h"              /* PFW_MODULE_ID */
 
 /* Everything else in the module stays hidden (-fvisibility=hidden). */
 __attribute__((visibility("default")))
-extern const pfw_module  pfw_module_v1;
+extern const pfw_module  pfw_module_v2;
 
-const pfw_module  pfw_module_v1 = {
+const pfw_module  pfw_module_v2 = {
     .version       = PFW_MODULE_VERSION,
     .size          = sizeof(pfw_module),
     .app_size      = sizeof(pfw_app),
+    .id            = PFW_MODULE_ID,
     .sync_ops      = &pfw_sync_ops,
     .ev_ops        = &pfw_ev_ops,
     .gthread_ops   = &pfw_gthread_ops,

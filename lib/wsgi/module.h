@@ -23,9 +23,11 @@
 struct pfw_logging;
 
 /* Bump PFW_MODULE_VERSION, and the symbol's name with it, whenever the
- * table or the meaning of an entry changes. */
-#define PFW_MODULE_VERSION  1
-#define PFW_MODULE_SYMBOL   "pfw_module_v1"
+ * table or the meaning of an entry changes.  Within a version, id tells
+ * builds apart: PFW_MODULE_ID (module-id.h, made by mk/wsgi.mk) is a
+ * digest of the headers both sides are compiled with. */
+#define PFW_MODULE_VERSION  2
+#define PFW_MODULE_SYMBOL   "pfw_module_v2"
 /* The file's name, next to the executable in the build tree and in
  * $(PKGLIBDIR) once installed. */
 #define PFW_MODULE_FILE     "prefork-wsgi-python.so"
@@ -34,6 +36,7 @@ typedef struct pfw_module {
     unsigned               version;        /* PFW_MODULE_VERSION */
     size_t                 size;           /* sizeof(pfw_module) */
     size_t                 app_size;       /* sizeof(pfw_app) */
+    const char            *id;             /* PFW_MODULE_ID */
     /* the worker kinds, as wsgi.h declares them */
     const pf_worker_ops   *sync_ops;
     const pf_worker_ops   *ev_ops;
