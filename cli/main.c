@@ -151,6 +151,32 @@ rawenv_restore(void)
 }
 
 
+/* USR2's child, before its exec: the environment from before raw_env,
+ * as gunicorn re-executes with cfg.env_orig, so that the new master's
+ * raw_env records each variable's own value (else its HUP would put back
+ * the old master's raw_env value instead of removing the variable).  The
+ * C environment only: exec follows. */
+static void  (*inner_pre_exec)(pf_arbiter *a, void *ud);
+
+
+static void
+rawenv_pre_exec(pf_arbiter *a, void *ud)
+{
+    size_t  i;
+
+    if (inner_pre_exec != NULL) {
+        inner_pre_exec(a, ud);          /* the pre_exec hook sees raw_env */
+    }
+    for (i = 0; i < env_nsaved; i++) {
+        if (env_saved[i].orig != NULL) {
+            (void) setenv(env_saved[i].key, env_saved[i].orig, 1);
+        } else {
+            (void) unsetenv(env_saved[i].key);
+        }
+    }
+}
+
+
 /* raw_env "KEY=VALUE": exported in the master, before any import (the
  * values they replace are remembered for a HUP to put back). */
 static int
@@ -698,6 +724,8 @@ main(int argc, char **argv)
     pfw_hooks_ops(&ops);
     pfw_lifecycle_ops(&ops, &st.app);
     pfc_logs_ops(&ops, s);
+    inner_pre_exec = ops.pre_exec;
+    ops.pre_exec = rawenv_pre_exec;
     pfc_logs_starting(s);
 
     sd_fds = pfw_systemd_listen_fds();    /* pf_arbiter_new() unsets it */

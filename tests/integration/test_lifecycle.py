@@ -304,6 +304,44 @@ class Usr2(Base):
             self.assertFalse(os.path.exists(pidf))
         p.check_sanitizer()
 
+    def test_new_master_starts_from_the_environment_before_raw_env(self):
+        """gunicorn re-executes with cfg.env_orig, the environment from
+        before raw_env.  The new master's raw_env then knows each
+        variable's own value, and a HUP that drops raw_env puts PFW_PRE
+        back and removes PFW_NEW, as the old master's HUP would."""
+        port = free_port()
+        pidf = self.path("app.pid")
+        conf = self.write("conf.py", """\
+            raw_env = ["PFW_PRE=override", "PFW_NEW=set"]
+            """)
+        p = self.start([BINARY, "-c", conf, "-w", "1",
+                        "-b", "127.0.0.1:%d" % port, "-p", pidf, APP],
+                       env={"PFW_PRE": "orig"})
+        old = wait_until(lambda: read_pid(pidf), what="pid file")
+        p.wait_log(r"Booting worker")
+        with Subreaper() as sr:
+            os.kill(old, signal.SIGUSR2)
+            new = wait_until(lambda: read_pid(pidf + ".2"), what="pid.2")
+            first = wait_until(lambda: children_of(new), what="its worker")
+            os.kill(old, signal.SIGTERM)
+            self.assertEqual(p.wait(), 0)
+            p.wait_log(r"\[%d\] \[INFO\] Master has been promoted\." % new)
+            seen = json.loads(get(port, "/osenv")[2])
+            self.assertEqual((seen.get("PFW_PRE"), seen.get("PFW_NEW")),
+                             ("override", "set"))
+            self.write("conf.py", "raw_env = []\n")
+            os.kill(new, signal.SIGHUP)
+            wait_until(lambda: children_of(new)
+                       and not set(children_of(new)) & set(first),
+                       what="the worker of the reload alone")
+            seen = json.loads(get(port, "/osenv")[2])
+            self.assertEqual((seen.get("PFW_PRE"), seen.get("PFW_NEW")),
+                             ("orig", None))
+            os.kill(new, signal.SIGTERM)
+            st = sr.reap(new)
+            self.assertTrue(os.WIFEXITED(st) and os.WEXITSTATUS(st) == 0)
+        p.check_sanitizer()
+
     def test_daemon_winch_then_commit(self):
         port = free_port()
         pidf = self.path("app.pid")
