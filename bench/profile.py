@@ -146,7 +146,7 @@ def nginx_cmd(out, port):
     with open(NGINX_CONF) as fh:
         conf = fh.read()
     conf = conf.replace("@PORT@", str(port)).replace("@WORKERS@", "1")
-    # nginx closes a keep-alive connection after 100 requests by default;
+    # nginx closes a keep-alive connection after 1000 requests by default;
     # one connection for the whole run, as prefork-wsgi has
     conf = conf.replace("http {", "http {\n    keepalive_requests 1000000;",
                         1)
