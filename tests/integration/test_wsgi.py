@@ -757,18 +757,15 @@ class PythonOnDemandTests(unittest.TestCase):
         self.assertIn(b"dlopen(/nonexistent/prefork-wsgi-python.so) failed",
                       p.stderr)
 
-    def refused(self, patch):
-        """The module with patch(bytes) applied, as from another build: a
-        worker refuses it with one clear message and the master stops as
-        for a boot error (3), before any request is served."""
+    def refused(self, data):
+        """A module file holding data, as from another build: a worker
+        refuses it with one clear message and the master stops as for a
+        boot error (3), before any request is served."""
         tmp = tempfile.mkdtemp(prefix="pfw-it-")
         try:
-            with open(os.path.join(os.path.dirname(BINARY),
-                                   "prefork-wsgi-python.so"), "rb") as f:
-                data = f.read()
             mod = os.path.join(tmp, "prefork-wsgi-python.so")
             with open(mod, "wb") as f:
-                f.write(patch(data))
+                f.write(data(tmp))
             srv = Server("probe:app", kind="ev",
                          env={"PREFORK_WSGI_MODULE": mod})
             self.assertEqual(srv.exit_status(), 3, srv.log())
@@ -779,25 +776,34 @@ class PythonOnDemandTests(unittest.TestCase):
             shutil.rmtree(tmp, ignore_errors=True)
 
     def test_module_of_another_table_version(self):
-        """Another version of the table (its symbol is named after it)."""
-        def patch(data):
-            m = re.search(rb"pfw_module_v([0-9])\0", data)
-            self.assertIsNotNone(m)
-            other = b"8" if m.group(1) == b"9" else b"9"
-            return data.replace(m.group(0), b"pfw_module_v" + other + b"\0")
-        self.refused(patch)
+        """A module of table version 1 (each version names its symbol
+        after itself): a small shared object that exports pfw_module_v1."""
+        def data(tmp):
+            src = os.path.join(tmp, "v1.c")
+            with open(src, "w") as f:
+                f.write("const struct { unsigned version; } "
+                        "pfw_module_v1 = { 1 };\n")
+            out = os.path.join(tmp, "v1.so")
+            subprocess.run([os.environ.get("CC", "cc"), "-shared", "-fPIC",
+                            "-o", out, src], check=True, timeout=DEADLINE)
+            with open(out, "rb") as f:
+                return f.read()
+        self.refused(data)
 
     def test_module_of_another_build(self):
         """The same table version, built from other headers (a field of
         pfw_app or of libprefork's structures changed but not the size of
         the table): its build identity differs."""
-        def patch(data):
-            m = re.search(rb"prefork-wsgi-module:([0-9a-f])", data)
+        def data(tmp):
+            with open(os.path.join(os.path.dirname(BINARY),
+                                   "prefork-wsgi-python.so"), "rb") as f:
+                good = f.read()
+            m = re.search(rb"prefork-wsgi-module:([0-9a-f])", good)
             self.assertIsNotNone(m, "the module carries no build identity")
             other = b"1" if m.group(1) == b"0" else b"0"
-            return data.replace(m.group(0),
+            return good.replace(m.group(0),
                                 b"prefork-wsgi-module:" + other, 1)
-        self.refused(patch)
+        self.refused(data)
 
 
 FORCED = "Balance: a connection waited"
