@@ -107,7 +107,9 @@ pylog_wanted(const pfc_settings *s)
 
 /* Hand lg's lines to Python's logging as the settings say (the
  * interpreter starts in the master for it); else, after a reload, point
- * the handlers a previous configuration left on Python's loggers at lg. */
+ * the handlers a previous configuration left on Python's loggers at lg;
+ * else give gunicorn.error and gunicorn.access gunicorn's handlers and
+ * lg's level if Python already runs here (a configuration file). */
 static int
 pylog_attach(const pfc_settings *s, pfw_logging *lg, char *err,
     size_t errlen)
@@ -118,8 +120,11 @@ pylog_attach(const pfc_settings *s, pfw_logging *lg, char *err,
     if (!pylog_wanted(s)) {
         if (pylog_on) {
             pfw_pylog_retarget(lg);
+            return 0;
         }
-        return 0;
+        /* gunicorn's loggers, when Python runs in this master */
+        memset(&pc, 0, sizeof(pc));
+        return pfw_pylog_setup(&pc, lg, err, errlen);
     }
     memset(&pc, 0, sizeof(pc));
     pc.logconfig = given(s->logconfig) ? s->logconfig : NULL;

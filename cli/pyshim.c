@@ -275,11 +275,17 @@ pfw_log_use(struct pfw_logging *lg)
 
 
 /* Python's logging (--log-config...) needs Python in the master: the
- * module comes in here. */
+ * module comes in here.  Without a logconfig it is not needed: gunicorn's
+ * loggers are set up where Python runs. */
 int
 pfw_pylog_setup(const pfw_pylog_conf *c, struct pfw_logging *lg, char *err,
                 size_t errlen)
 {
+    if (mod == NULL && c->logconfig == NULL && c->logconfig_json == NULL
+        && c->logconfig_dict == NULL)
+    {
+        return 0;
+    }
     if (load() != 0) {
         snprintf(err, errlen, "Python's logging needs prefork-wsgi's Python "
                  "module (see above)");

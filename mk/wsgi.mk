@@ -53,14 +53,15 @@ check-suites: check-wsgi
 
 # The real binary, driven by Debian's interpreter (the one it embeds):
 # probe, Flask and Django apps on every worker kind, boot errors, signals;
-# config files and server hooks (test_config.py).
+# config files and server hooks (test_config.py); gunicorn.error and
+# gunicorn.access without a logconfig (test_pylogger.py, Flask).
 .PHONY: check-wsgi-integration
 check-wsgi-integration: $(B)/prefork-wsgi
 	ASAN_OPTIONS=$${ASAN_OPTIONS:-detect_leaks=0} PYTHONDONTWRITEBYTECODE=1 \
 	    PREFORK_WSGI=$(abspath $(B)/prefork-wsgi) \
 	    $(PY_EXE) -m unittest -v tests/integration/test_wsgi.py \
 	    tests/integration/test_config.py tests/integration/test_logging.py \
-	    tests/integration/test_logconfig.py
+	    tests/integration/test_logconfig.py tests/integration/test_pylogger.py
 
 check-suites: check-wsgi-integration
 

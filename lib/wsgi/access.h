@@ -23,6 +23,8 @@ void pfw_log_use(struct pfw_logging *lg);
  * starts the interpreter here if need be.  0; -1 with gunicorn's message
  * in err (print "\nError: %s\n\n", exit 1); PFW_PYLOG_PRINTED when
  * Python already printed a traceback (exit 1).  On failure lg is unchanged.
+ * None of the three given: only gunicorn's own loggers (pylog.h), set up
+ * now if Python runs in this process (never started for them), 0.
  */
 typedef struct pfw_pylog_conf {
     const char   *logconfig;         /* --log-config INI file */

@@ -17,6 +17,7 @@
 #include <unistd.h>
 
 #include "log.h"
+#include "pylog.h"
 
 #ifndef PFW_PYTHON_EXE
 #define PFW_PYTHON_EXE  "/usr/bin/python3"
@@ -190,6 +191,7 @@ pfw_interp_start(const pfw_app *app)
             pfw_log_exception(PF_LOG_ERROR, "Failed to set up sys.path");
             return -1;
         }
+        pfw_pylog_defaults();
         return 0;
     }
     if (configure(&c, app) == -1) {
@@ -206,6 +208,8 @@ pfw_interp_start(const pfw_app *app)
         pfw_log_exception(PF_LOG_ERROR, "Failed to set up sys.path");
         return -1;
     }
+    /* gunicorn's loggers exist before any app code is imported */
+    pfw_pylog_defaults();
     return 0;
 }
 

@@ -16,6 +16,11 @@
  * from the environ, the headers and lib/log's record), so Python renders
  * the line and formatters and filters can read record.args.
  *
+ * Without a logconfig, gunicorn's loggers still exist wherever Python runs
+ * (pfw_pylog_defaults, pylog.h): the same ServerHandler on each, no
+ * forward, so the server's own lines never enter Python and only records
+ * that app code logs (or hands to borrowed handlers) reach lib/log.
+ *
  * The configuration is applied in the master, which starts the interpreter
  * for it; workers inherit the configured loggers through fork.  The
  * callbacks take the GIL with PyGILState_Ensure(), so they work from any
@@ -35,6 +40,7 @@
 
 #include "access.h"
 #include "log.h"
+#include "pylog.h"
 
 /* Python's side: gunicorn's base dictionary for dictConfig, the handler
  * that writes through the C logger, setup() and reopen(). */
@@ -225,6 +231,31 @@ static const char  pylog_src[] =
     "                                  disable_existing_loggers=False)\n"
     "    return (err.getEffectiveLevel(), err.log,\n"
     "            _access_logger(access_format))\n"
+    "\n"
+    "def _own(log, write):\n"
+    "    # one ServerHandler on log (none when write is None); one already\n"
+    "    # there stays, so code that copied log.handlers keeps writing\n"
+    "    mine = [h for h in log.handlers if isinstance(h, ServerHandler)]\n"
+    "    if write is None:\n"
+    "        for h in mine:\n"
+    "            log.removeHandler(h)\n"
+    "    elif mine:\n"
+    "        mine[0].write = write\n"
+    "    else:\n"
+    "        log.addHandler(ServerHandler(write))\n"
+    "\n"
+    "def defaults(write_error, write_access, level):\n"
+    "    # gunicorn's Logger without a logconfig: gunicorn.error at\n"
+    "    # --log-level, gunicorn.access at INFO with a handler only when an\n"
+    "    # access log or syslog takes its lines, neither propagating\n"
+    "    err = logging.getLogger('gunicorn.error')\n"
+    "    acc = logging.getLogger('gunicorn.access')\n"
+    "    err.propagate = False\n"
+    "    acc.propagate = False\n"
+    "    err.setLevel(level)\n"
+    "    acc.setLevel(logging.INFO)\n"
+    "    _own(err, write_error)\n"
+    "    _own(acc, write_access)\n"
     "\n"
     "def reopen():\n"
     "    # gunicorn's reopen_files(): every FileHandler of every named\n"
@@ -697,29 +728,46 @@ failed(char *err, size_t errlen)
 }
 
 
+/* ServerHandler's writers; *wa stays NULL when lg's access lines go
+ * nowhere (gunicorn then gives gunicorn.access no handler).  -1 with a
+ * Python exception set. */
+static int
+writers(pfw_logging *lg, PyObject **we, PyObject **wa)
+{
+    *wa = NULL;
+    *we = PyCFunction_New(&write_error_def, NULL);
+    if (*we == NULL) {
+        return -1;
+    }
+    if (pfw_logging_access_handled(lg)) {
+        *wa = PyCFunction_New(&write_access_def, NULL);
+        if (*wa == NULL) {
+            Py_CLEAR(*we);
+            return -1;
+        }
+    }
+    return 0;
+}
+
+
 static int
 configure(const pfw_pylog_conf *c, pfw_logging *lg, char *err,
     size_t errlen, long *level)
 {
-    PyObject  *we, *wa = NULL, *r;
+    PyObject  *we, *wa, *r;
     int        lv;
 
-    if (namespace() == NULL) {
+    if (namespace() == NULL || writers(lg, &we, &wa) != 0) {
         return failed(err, errlen);
     }
-    we = PyCFunction_New(&write_error_def, NULL);
-    if (we != NULL && pfw_logging_access_handled(lg)) {
-        wa = PyCFunction_New(&write_access_def, NULL);
-    }
     lv = to_python_level(pfw_log_level_parse(c->loglevel));
-    r = we == NULL ? NULL
-        : PyObject_CallFunction(PyDict_GetItemString(ns, "setup"), "OOiiszzz",
-                                we, wa != NULL ? wa : Py_None, !set_up, lv,
-                                c->access_log_format != NULL
-                                    ? c->access_log_format
-                                    : PFW_ACCESS_DEFAULT_FORMAT,
-                                c->logconfig_dict, c->logconfig_json,
-                                c->logconfig);
+    r = PyObject_CallFunction(PyDict_GetItemString(ns, "setup"), "OOiiszzz",
+                              we, wa != NULL ? wa : Py_None, !set_up, lv,
+                              c->access_log_format != NULL
+                                  ? c->access_log_format
+                                  : PFW_ACCESS_DEFAULT_FORMAT,
+                              c->logconfig_dict, c->logconfig_json,
+                              c->logconfig);
     Py_XDECREF(we);
     Py_XDECREF(wa);
     if (r == NULL) {
@@ -738,6 +786,73 @@ configure(const pfw_pylog_conf *c, pfw_logging *lg, char *err,
 }
 
 
+/* gunicorn's two loggers without a logconfig, writing to lg (the GIL
+ * held): the error log's level, no forward (lib/log keeps writing the
+ * server's own lines itself; only Python code's records go through
+ * ServerHandler).  -1 with a Python exception set. */
+static int
+give_defaults(pfw_logging *lg)
+{
+    PyObject  *we, *wa, *fn, *r;
+    int        lv;
+
+    if (namespace() == NULL || writers(lg, &we, &wa) != 0) {
+        return -1;
+    }
+    target = lg;
+    lv = to_python_level(pfw_errlog_level(pfw_logging_errlog(lg)));
+    fn = PyDict_GetItemString(ns, "defaults");
+    r = fn != NULL ? PyObject_CallFunction(fn, "OOi", we,
+                                           wa != NULL ? wa : Py_None, lv)
+                   : NULL;
+    Py_DECREF(we);
+    Py_XDECREF(wa);
+    if (r == NULL) {
+        return -1;
+    }
+    Py_DECREF(r);
+    return 0;
+}
+
+
+void
+pfw_pylog_defaults(void)
+{
+    pfw_logging  *lg = pfw_log_current();
+
+    /* no logger yet (a configuration file read before the logs open),
+     * or a logconfig already configured these loggers */
+    if (lg == NULL || log_error != NULL) {
+        return;
+    }
+    if (give_defaults(lg) != 0) {
+        pfw_log_exception(PF_LOG_WARNING, "gunicorn.error and "
+                          "gunicorn.access were not set up");
+    }
+}
+
+
+/* No logconfig: with Python running here (a configuration file,
+ * --preload), its gunicorn loggers follow lg and its level now; else
+ * each worker sets them up when its interpreter starts. */
+static int
+setup_defaults(pfw_logging *lg)
+{
+    if (!pfw_interp_live()) {
+        return 0;
+    }
+    pfw_interp_enter();
+    if (log_error != NULL) {
+        target = lg;               /* a previous logconfig's handlers */
+    } else if (give_defaults(lg) != 0) {
+        pfw_log_exception(PF_LOG_WARNING, "gunicorn.error and "
+                          "gunicorn.access were not set up");
+    }
+    pfw_interp_release();
+    return 0;
+}
+
+
 int
 pfw_pylog_setup(const pfw_pylog_conf *c, pfw_logging *lg, char *err,
     size_t errlen)
@@ -747,6 +862,11 @@ pfw_pylog_setup(const pfw_pylog_conf *c, pfw_logging *lg, char *err,
     long             level = 0;
     int              rc;
 
+    if (c->logconfig == NULL && c->logconfig_json == NULL
+        && c->logconfig_dict == NULL)
+    {
+        return setup_defaults(lg);
+    }
     if (start(c) != 0) {
         snprintf(err, errlen, "the Python interpreter did not start (see "
                  "above)");
