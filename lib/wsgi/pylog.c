@@ -42,10 +42,57 @@
 #include "log.h"
 #include "pylog.h"
 
-/* Python's side: gunicorn's base dictionary for dictConfig, the handler
- * that writes through the C logger, setup() and reopen(). */
-static const char  pylog_src[] =
-    "import base64, binascii, json, logging, logging.config, os, time\n"
+/* Python's side, part one: the handler that writes through the C
+ * logger and gunicorn's loggers without a logconfig (defaults()).
+ * Only logging is imported: this runs in every worker. */
+static const char  core_src[] =
+    "import logging\n"
+    "\n"
+    "class ServerHandler(logging.Handler):\n"
+    "    \"\"\"gunicorn's own handler of gunicorn.error or gunicorn.access:\n"
+    "    the server's C logger writes the message (and a traceback).\"\"\"\n"
+    "\n"
+    "    def __init__(self, write):\n"
+    "        logging.Handler.__init__(self)\n"
+    "        self.setFormatter(logging.Formatter('%(message)s'))\n"
+    "        self.write = write\n"
+    "        self._gunicorn = True\n"
+    "\n"
+    "    def emit(self, record):\n"
+    "        try:\n"
+    "            self.write(record.levelno, self.format(record))\n"
+    "        except Exception:\n"
+    "            self.handleError(record)\n"
+    "\n"
+    "def _own(log, write):\n"
+    "    # one ServerHandler on log (none when write is None); one already\n"
+    "    # there stays, so code that copied log.handlers keeps writing\n"
+    "    mine = [h for h in log.handlers if isinstance(h, ServerHandler)]\n"
+    "    if write is None:\n"
+    "        for h in mine:\n"
+    "            log.removeHandler(h)\n"
+    "    elif mine:\n"
+    "        mine[0].write = write\n"
+    "    else:\n"
+    "        log.addHandler(ServerHandler(write))\n"
+    "\n"
+    "def defaults(write_error, write_access, level):\n"
+    "    # gunicorn's Logger without a logconfig: gunicorn.error at\n"
+    "    # --log-level, gunicorn.access at INFO with a handler only when an\n"
+    "    # access log or syslog takes its lines, neither propagating\n"
+    "    err = logging.getLogger('gunicorn.error')\n"
+    "    acc = logging.getLogger('gunicorn.access')\n"
+    "    err.propagate = False\n"
+    "    acc.propagate = False\n"
+    "    err.setLevel(level)\n"
+    "    acc.setLevel(logging.INFO)\n"
+    "    _own(err, write_error)\n"
+    "    _own(acc, write_access)\n";
+
+/* Part two, run once a logconfig is given: gunicorn's base dictionary
+ * for dictConfig, the access record, setup() and reopen(). */
+static const char  config_src[] =
+    "import base64, binascii, json, logging.config, os, time\n"
     "import traceback\n"
     "\n"
     "# gunicorn's CONFIG_DEFAULTS (glogging.py), which logconfig_dict and\n"
@@ -80,22 +127,6 @@ static const char  pylog_src[] =
     "            'class': 'logging.Formatter'},\n"
     "    },\n"
     "}\n"
-    "\n"
-    "class ServerHandler(logging.Handler):\n"
-    "    \"\"\"gunicorn's own handler of gunicorn.error or gunicorn.access:\n"
-    "    the server's C logger writes the message (and a traceback).\"\"\"\n"
-    "\n"
-    "    def __init__(self, write):\n"
-    "        logging.Handler.__init__(self)\n"
-    "        self.setFormatter(logging.Formatter('%(message)s'))\n"
-    "        self.write = write\n"
-    "        self._gunicorn = True\n"
-    "\n"
-    "    def emit(self, record):\n"
-    "        try:\n"
-    "            self.write(record.levelno, self.format(record))\n"
-    "        except Exception:\n"
-    "            self.handleError(record)\n"
     "\n"
     "class SafeAtoms(dict):\n"
     "    \"\"\"The access record's args, as gunicorn's: every str with its\n"
@@ -232,31 +263,6 @@ static const char  pylog_src[] =
     "    return (err.getEffectiveLevel(), err.log,\n"
     "            _access_logger(access_format))\n"
     "\n"
-    "def _own(log, write):\n"
-    "    # one ServerHandler on log (none when write is None); one already\n"
-    "    # there stays, so code that copied log.handlers keeps writing\n"
-    "    mine = [h for h in log.handlers if isinstance(h, ServerHandler)]\n"
-    "    if write is None:\n"
-    "        for h in mine:\n"
-    "            log.removeHandler(h)\n"
-    "    elif mine:\n"
-    "        mine[0].write = write\n"
-    "    else:\n"
-    "        log.addHandler(ServerHandler(write))\n"
-    "\n"
-    "def defaults(write_error, write_access, level):\n"
-    "    # gunicorn's Logger without a logconfig: gunicorn.error at\n"
-    "    # --log-level, gunicorn.access at INFO with a handler only when an\n"
-    "    # access log or syslog takes its lines, neither propagating\n"
-    "    err = logging.getLogger('gunicorn.error')\n"
-    "    acc = logging.getLogger('gunicorn.access')\n"
-    "    err.propagate = False\n"
-    "    acc.propagate = False\n"
-    "    err.setLevel(level)\n"
-    "    acc.setLevel(logging.INFO)\n"
-    "    _own(err, write_error)\n"
-    "    _own(acc, write_access)\n"
-    "\n"
     "def reopen():\n"
     "    # gunicorn's reopen_files(): every FileHandler of every named\n"
     "    # logger (not the root's), closed and opened again\n"
@@ -271,7 +277,7 @@ static const char  pylog_src[] =
     "                finally:\n"
     "                    h.release()\n";
 
-static PyObject     *ns;           /* pylog_src's namespace */
+static PyObject     *ns;           /* core_src's and config_src's */
 static PyObject     *log_error;    /* gunicorn.error's bound log() */
 static PyObject     *log_access;   /* access(environ, status, sent, usec,
                                       req, resp) */
@@ -672,11 +678,23 @@ start(const pfw_pylog_conf *c)
 }
 
 
-static PyObject *
-namespace(void)
+static int
+run(const char *src, PyObject *d)
 {
     PyObject  *code, *r;
 
+    code = Py_CompileString(src, "<prefork-wsgi pylog>", Py_file_input);
+    r = code != NULL ? PyEval_EvalCode(code, d, d) : NULL;
+    Py_XDECREF(code);
+    Py_XDECREF(r);
+    return r != NULL ? 0 : -1;
+}
+
+
+/* core_src's namespace, made once. */
+static PyObject *
+namespace(void)
+{
     if (ns != NULL) {
         return ns;
     }
@@ -684,18 +702,31 @@ namespace(void)
     if (ns == NULL) {
         return NULL;
     }
-    if (PyDict_SetItemString(ns, "__builtins__", PyEval_GetBuiltins()) < 0) {
+    if (PyDict_SetItemString(ns, "__builtins__", PyEval_GetBuiltins()) < 0
+        || run(core_src, ns) != 0)
+    {
         Py_CLEAR(ns);
         return NULL;
     }
-    code = Py_CompileString(pylog_src, "<prefork-wsgi pylog>", Py_file_input);
-    r = code != NULL ? PyEval_EvalCode(code, ns, ns) : NULL;
-    Py_XDECREF(code);
-    if (r == NULL) {
-        Py_CLEAR(ns);
+    return ns;
+}
+
+
+/* The same namespace with config_src's functions, for a logconfig. */
+static PyObject *
+config_namespace(void)
+{
+    static int  done;
+
+    if (namespace() == NULL) {
         return NULL;
     }
-    Py_DECREF(r);
+    if (!done) {
+        if (run(config_src, ns) != 0) {
+            return NULL;
+        }
+        done = 1;
+    }
     return ns;
 }
 
@@ -757,7 +788,7 @@ configure(const pfw_pylog_conf *c, pfw_logging *lg, char *err,
     PyObject  *we, *wa, *r;
     int        lv;
 
-    if (namespace() == NULL || writers(lg, &we, &wa) != 0) {
+    if (config_namespace() == NULL || writers(lg, &we, &wa) != 0) {
         return failed(err, errlen);
     }
     lv = to_python_level(pfw_log_level_parse(c->loglevel));
