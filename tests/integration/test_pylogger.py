@@ -20,6 +20,8 @@ time does what Flask's documentation suggests:
     a handler only with an access log, which then takes its records;
   * the same with the app imported in the master (--preload) and with a
     configuration file (Python in the master before the logs open);
+  * a worker whose app imports logging late (tests/apps/lazy_logging.py)
+    finds it not imported, then set up as soon as it is;
   * USR1 (logrotate) and HUP (a configuration file's new loglevel) keep
     working for those handlers;
   * Debian's gunicorn (when installed) run on the same app with the same
@@ -71,13 +73,13 @@ class PyLoggerTest(unittest.TestCase):
             s.kill()
         shutil.rmtree(self.tmp, ignore_errors=True)
 
-    def start(self, args, kind="sync", **kw):
+    def start(self, args, kind="sync", app=APP, **kw):
         """A server whose error log is out.log (Server.text())."""
         log = os.path.join(self.tmp, "out.log")
         if os.path.exists(log):
             os.unlink(log)
         s = Server(self.tmp, ["--error-logfile", log] + list(args),
-                   kind=kind, app=APP, **kw)
+                   kind=kind, app=app, **kw)
         self.servers.append(s)
         return s
 
@@ -200,6 +202,20 @@ class PyLoggerTest(unittest.TestCase):
                 s.wait_line(r"\[INFO\] hello from flask$")
                 self.assertEqual(s.stop(), 0)
                 self.assertEqual(read_text(old).count("hello from flask"), 1)
+
+    def test_logging_imported_late(self):
+        """An app that imports logging only in its view: the server did not
+        import it (a worker whose app never logs does not pay for it), and
+        gunicorn.error is gunicorn's as soon as the app imports it."""
+        for kind in KINDS:
+            with self.subTest(kind=kind):
+                s = self.start([], kind=kind, app="lazy_logging:app")
+                worker = self.booted(s)
+                self.assertEqual(get(s.port), (200, b"False 20 1"))
+                s.wait_line(r"^%s \[%d\] \[INFO\] late import$"
+                            % (TIME, worker))
+                self.assertEqual(get(s.port), (200, b"True 20 1"))
+                self.assertEqual(s.stop(), 0)
 
     @unittest.skipUnless(os.access(GUNICORN, os.X_OK), "no " + GUNICORN)
     def test_same_lines_as_gunicorn(self):
