@@ -231,6 +231,10 @@ fill_http(run_state *st, const pfc_settings *s)
     h->forwarder_headers = st->forwarder != NULL ? st->forwarder : "";
     st->scheme = calloc(s->secure_scheme_headers.n + 1, sizeof(*st->scheme));
     if (st->scheme == NULL) {
+        /* never leave the app pointing at the freed table: no header then
+         * makes a request https, the safe side */
+        h->secure_scheme_headers = NULL;
+        h->n_secure_scheme_headers = 0;
         return -1;
     }
     for (i = 0; i < s->secure_scheme_headers.n; i++) {
@@ -630,11 +634,12 @@ reload_config(pfw_app *app, void *ud)
     export_env(&ns);
     /* the app preloaded at start stays (gunicorn's cached callable) */
     ns.preload_app = st->s.preload_app;
+    /* The master has taken the new settings already, and st->app now
+     * points into ns: on a failure ns is kept all the same (freeing it
+     * would leave st->app and st->cfg dangling). */
     if (fill_app(st, &ns, st->argv) != 0) {
-        pf_log(PF_LOG_ERROR, "Reload failed: out of memory");
-        pfc_settings_free(&ns);
-        pfw_hooks_discard();
-        return -1;
+        pf_log_errno(PF_LOG_ERROR, ENOMEM, "Reload: calloc(secure scheme "
+                     "headers) failed; the new workers trust none");
     }
     publish_cfg(&ns);
     pfc_settings_free(&st->s);
