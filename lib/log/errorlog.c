@@ -160,6 +160,26 @@ pfw_errlog_emit(pfw_errlog *el, int level, const char *msg, size_t len)
 
 
 void
+pfw_errlog_emit_line(pfw_errlog *el, int level, const char *line,
+    size_t len)
+{
+    struct iovec  iov[2];
+    int           e = errno;
+
+    iov[0].iov_base = (void *) line;
+    iov[0].iov_len = len;
+    iov[1].iov_base = (void *) "\n";
+    iov[1].iov_len = 1;
+    (void) pfw_logfile_writev(&el->file, iov, 2);
+    if (el->syslog != NULL) {
+        (void) pfw_syslog_send(el->syslog, level, el->ident, getpid(), line,
+                               len);
+    }
+    errno = e;
+}
+
+
+void
 pfw_errlog_write(pfw_errlog *el, int level, const char *msg, size_t len,
     unsigned flags)
 {

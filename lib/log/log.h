@@ -214,6 +214,10 @@ void  pfw_errlog_set_forward(pfw_errlog *el, pfw_fwd_fn *fn, void *ud,
  * logging passed back: no level filter, not counted. */
 void  pfw_errlog_emit(pfw_errlog *el, int level, const char *msg,
     size_t len);
+/* The same for a line Python's formatter made whole (a handler whose
+ * formatter the application replaced): written as it is, no prefix. */
+void  pfw_errlog_emit_line(pfw_errlog *el, int level, const char *line,
+    size_t len);
 
 void  pfw_errlog_set_syslog(pfw_errlog *el, pfw_syslog *s, const char *ident);
 void  pfw_errlog_set_statsd(pfw_errlog *el, pfw_statsd *st);
@@ -430,6 +434,8 @@ typedef struct pfw_log_forward {
 void  pfw_logging_set_forward(pfw_logging *lg, const pfw_log_forward *fw);
 void  pfw_logging_emit_error(pfw_logging *lg, int level, const char *msg,
     size_t len);
+void  pfw_logging_emit_error_line(pfw_logging *lg, int level,
+    const char *line, size_t len);
 void  pfw_logging_emit_access(pfw_logging *lg, const char *line, size_t len);
 /* gunicorn would give gunicorn.access a handler (--access-logfile, or
  * syslog without --disable-redirect-access-to-syslog). */

@@ -198,6 +198,14 @@ pfw_logging_emit_error(pfw_logging *lg, int level, const char *msg,
 
 
 void
+pfw_logging_emit_error_line(pfw_logging *lg, int level, const char *line,
+    size_t len)
+{
+    pfw_errlog_emit_line(lg->errlog, level, line, len);
+}
+
+
+void
 pfw_logging_emit_access(pfw_logging *lg, const char *line, size_t len)
 {
     if (lg->access != NULL) {

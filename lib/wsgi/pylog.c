@@ -53,6 +53,10 @@ static const char  core_src[] =
     "\n"
     "ServerHandler = None\n"
     "_args = None       # defaults()'s, for the hook\n"
+    "_FMT = '%(asctime)s [%(process)d] [%(levelname)s] %(message)s'\n"
+    "_DATEFMT = '[%Y-%m-%d %H:%M:%S %z]'\n"
+    "_NAMES = {10: 'DEBUG', 20: 'INFO', 30: 'WARNING', 40: 'ERROR',\n"
+    "          50: 'CRITICAL'}\n"
     "\n"
     "def _classes(logging):\n"
     "    # ServerHandler needs logging.Handler: made once logging is in\n"
@@ -65,19 +69,34 @@ static const char  core_src[] =
     "        gunicorn.access: the server's C logger writes the message\n"
     "        (and a traceback).\"\"\"\n"
     "\n"
-    "        def __init__(self, write):\n"
+    "        def __init__(self, write, line=None):\n"
+    "            # line: the error log's writer of whole lines; its\n"
+    "            # formatter is then gunicorn's, else the bare message\n"
     "            logging.Handler.__init__(self)\n"
-    "            self.setFormatter(logging.Formatter('%(message)s'))\n"
+    "            self._plain = logging.Formatter('%(message)s')\n"
+    "            self.setFormatter(self._plain if line is None\n"
+    "                              else logging.Formatter(_FMT, _DATEFMT))\n"
+    "            self._mine = self.formatter\n"
     "            self.write = write\n"
+    "            self.line = line\n"
     "            self._gunicorn = True\n"
     "\n"
     "        def emit(self, record):\n"
     "            try:\n"
-    "                self.write(record.levelno, self.format(record))\n"
+    "                if self.line is None:\n"
+    "                    self.write(record.levelno, self.format(record))\n"
+    "                elif (self.formatter is self._mine and\n"
+    "                      _NAMES.get(record.levelno) == record.levelname):\n"
+    "                    # C adds time, pid and level, as to its own lines\n"
+    "                    self.write(record.levelno,\n"
+    "                               self._plain.format(record))\n"
+    "                else:\n"
+    "                    # the app's formatter, or a level of its own\n"
+    "                    self.line(record.levelno, self.format(record))\n"
     "            except Exception:\n"
     "                self.handleError(record)\n"
     "\n"
-    "def _own(log, write):\n"
+    "def _own(log, write, line=None):\n"
     "    # one ServerHandler on log (none when write is None); one already\n"
     "    # there stays, so code that copied log.handlers keeps writing\n"
     "    mine = [h for h in log.handlers if isinstance(h, ServerHandler)]\n"
@@ -87,7 +106,7 @@ static const char  core_src[] =
     "    elif mine:\n"
     "        mine[0].write = write\n"
     "    else:\n"
-    "        log.addHandler(ServerHandler(write))\n"
+    "        log.addHandler(ServerHandler(write, line))\n"
     "\n"
     "def _apply(logging, write_error, write_access, level):\n"
     "    # gunicorn's Logger without a logconfig: gunicorn.error at\n"
@@ -100,7 +119,7 @@ static const char  core_src[] =
     "    acc.propagate = False\n"
     "    err.setLevel(level)\n"
     "    acc.setLevel(logging.INFO)\n"
-    "    _own(err, write_error)\n"
+    "    _own(err, write_error, _line)\n"
     "    _own(acc, write_access)\n"
     "\n"
     "class _Then:\n"
@@ -284,7 +303,7 @@ static const char  config_src[] =
     "                log.removeHandler(h)\n"
     "    err.setLevel(level)\n"
     "    acc.setLevel(logging.INFO)\n"
-    "    err.addHandler(ServerHandler(write_error))\n"
+    "    err.addHandler(ServerHandler(write_error, _line))\n"
     "    if write_access is not None:\n"
     "        acc.addHandler(ServerHandler(write_access))\n"
     "    given = _object(dict_repr) if dict_repr else {}\n"
@@ -365,6 +384,16 @@ from_python_level(long lv)
 }
 
 
+/* A record's level as ours: one between two of ours is the lower. */
+static int
+record_level(int lv)
+{
+    return lv >= 50 ? PF_LOG_CRITICAL : lv >= 40 ? PF_LOG_ERROR
+           : lv >= 30 ? PF_LOG_WARNING : lv >= 20 ? PF_LOG_INFO
+           : PF_LOG_DEBUG;
+}
+
+
 /* ServerHandler's write: (levelno, text) to the C logger, GIL released
  * while it writes (a syslog client may wait, or warn about itself). */
 static PyObject *
@@ -372,19 +401,36 @@ write_error(PyObject *self, PyObject *args)
 {
     const char  *s;
     Py_ssize_t   n;
-    int          lv, level;
+    int          lv;
 
     (void) self;
     if (!PyArg_ParseTuple(args, "is#", &lv, &s, &n)) {
         return NULL;
     }
-    /* a level between two of ours prints as the lower one */
-    level = lv >= 50 ? PF_LOG_CRITICAL : lv >= 40 ? PF_LOG_ERROR
-            : lv >= 30 ? PF_LOG_WARNING : lv >= 20 ? PF_LOG_INFO
-            : PF_LOG_DEBUG;
     if (target != NULL) {
         Py_BEGIN_ALLOW_THREADS
-        pfw_logging_emit_error(target, level, s, (size_t) n);
+        pfw_logging_emit_error(target, record_level(lv), s, (size_t) n);
+        Py_END_ALLOW_THREADS
+    }
+    Py_RETURN_NONE;
+}
+
+
+/* ServerHandler's line: (levelno, a whole line Python formatted). */
+static PyObject *
+write_line(PyObject *self, PyObject *args)
+{
+    const char  *s;
+    Py_ssize_t   n;
+    int          lv;
+
+    (void) self;
+    if (!PyArg_ParseTuple(args, "is#", &lv, &s, &n)) {
+        return NULL;
+    }
+    if (target != NULL) {
+        Py_BEGIN_ALLOW_THREADS
+        pfw_logging_emit_error_line(target, record_level(lv), s, (size_t) n);
         Py_END_ALLOW_THREADS
     }
     Py_RETURN_NONE;
@@ -416,6 +462,9 @@ static PyMethodDef  write_error_def = {
 };
 static PyMethodDef  write_access_def = {
     "write_access", write_access, METH_VARARGS, NULL
+};
+static PyMethodDef  write_line_def = {
+    "write_line", write_line, METH_VARARGS, NULL
 };
 
 
@@ -746,10 +795,14 @@ run(const char *src, PyObject *d)
 }
 
 
-/* core_src's namespace, made once. */
+/* core_src's namespace, made once; _line is the error log's writer of
+ * whole lines. */
 static PyObject *
 namespace(void)
 {
+    PyObject  *line;
+    int        rc;
+
     if (ns != NULL) {
         return ns;
     }
@@ -757,7 +810,11 @@ namespace(void)
     if (ns == NULL) {
         return NULL;
     }
-    if (PyDict_SetItemString(ns, "__builtins__", PyEval_GetBuiltins()) < 0
+    line = PyCFunction_New(&write_line_def, NULL);
+    rc = line != NULL ? PyDict_SetItemString(ns, "_line", line) : -1;
+    Py_XDECREF(line);
+    if (rc < 0
+        || PyDict_SetItemString(ns, "__builtins__", PyEval_GetBuiltins()) < 0
         || run(core_src, ns) != 0)
     {
         Py_CLEAR(ns);

@@ -13,6 +13,9 @@ Routes:
   /fail      app.logger.exception() on a caught ZeroDivisionError
   /direct    logging.getLogger("gunicorn.error").warning(...) and
              logging.getLogger("gunicorn.access").info(...)
+  /formatted app.logger.warning() while the app's own formatter is on the
+             borrowed handler (restored afterwards)
+  /level25   app.logger.log(25, ...): a level between two standard ones
   /state     gunicorn.error's and gunicorn.access's level, propagate and
              handler count, and app.logger's level, as JSON
 """
@@ -52,6 +55,25 @@ def fail():
 def direct():
     logging.getLogger("gunicorn.error").warning("direct warning %d", 42)
     logging.getLogger("gunicorn.access").info("direct access line")
+    return "ok"
+
+
+@app.route("/formatted")
+def formatted():
+    handler = app.logger.handlers[0]
+    old = handler.formatter
+    handler.setFormatter(logging.Formatter("custom|%(levelname)s|%(name)s|"
+                                           "%(message)s"))
+    try:
+        app.logger.warning("formatted by the app")
+    finally:
+        handler.setFormatter(old)
+    return "ok"
+
+
+@app.route("/level25")
+def level25():
+    app.logger.log(25, "level 25 from flask")
     return "ok"
 
 

@@ -15,6 +15,8 @@ time does what Flask's documentation suggests:
   * app.logger.info() and app.logger.exception() land in --error-logfile
     as "[time] [pid] [LEVEL] message" (the worker's pid), the traceback
     after the ERROR line, on sync, ev and gthread;
+  * the app's own formatter on a borrowed handler, or a level of its own,
+    is written as gunicorn writes it (Python formats the whole line);
   * gunicorn.error's level is --log-level's (INFO, or DEBUG with --log-level
     debug), gunicorn.access's INFO, neither propagates; gunicorn.access has
     a handler only with an access log, which then takes its records;
@@ -117,6 +119,25 @@ class PyLoggerTest(unittest.TestCase):
                                  % (TIME, worker, TRACEBACK))
                 # nothing went to Python's last-resort handler on stderr
                 self.assertNotIn("view failed", read_text(s.stderr))
+
+    def test_app_formatter_and_level(self):
+        """The app's own formatter on a borrowed handler makes the whole
+        line, as in gunicorn; a level of its own keeps its name."""
+        s = self.start([], kind="ev")
+        worker = self.booted(s)
+        self.assertEqual(get(s.port, "/formatted"), (200, b"ok"))
+        self.assertEqual(get(s.port, "/level25"), (200, b"ok"))
+        self.assertEqual(get(s.port), (200, b"ok"))
+        s.wait_line(r"\[INFO\] hello from flask$")
+        self.assertEqual(s.stop(), 0)
+        text = s.text()
+        self.assertRegex(text, r"(?m)^custom\|WARNING\|flask_logger\|"
+                         r"formatted by the app$")
+        self.assertRegex(text, r"(?m)^%s \[%d\] \[Level 25\] level 25 from "
+                         r"flask$" % (TIME, worker))
+        # the app's formatter was put back: gunicorn's again
+        self.assertRegex(text, r"(?m)^%s \[%d\] \[INFO\] hello from flask$"
+                         % (TIME, worker))
 
     def test_levels_default(self):
         s = self.start([], kind="gthread")
@@ -226,7 +247,8 @@ class PyLoggerTest(unittest.TestCase):
             kw = {"binary": binary} if binary else {}
             s = self.start(["--log-level", "debug"], **kw)
             self.booted(s)
-            for path in ("/", "/debug", "/fail", "/direct"):
+            for path in ("/", "/debug", "/fail", "/formatted", "/level25",
+                         "/direct"):
                 self.assertEqual(get(s.port, path)[0], 200)
             s.wait_line(r"\[WARNING\] direct warning 42$")
             self.assertEqual(s.stop(), 0)
@@ -241,6 +263,10 @@ class PyLoggerTest(unittest.TestCase):
             got[name] = text[start:end]
         self.assertIn("[T] [P] [DEBUG] debug from flask\n", got["ours"])
         self.assertIn("ZeroDivisionError", got["ours"])
+        self.assertIn("\ncustom|WARNING|flask_logger|formatted by the app\n",
+                      got["ours"])
+        self.assertIn("\n[T] [P] [Level 25] level 25 from flask\n",
+                      got["ours"])
         self.assertEqual(got["ours"], got["gunicorn"])
 
 

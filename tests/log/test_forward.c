@@ -186,6 +186,28 @@ START_TEST(handlers_write_what_python_passes_back)
 END_TEST
 
 
+/* A line the application's own formatter made whole: no prefix added,
+ * no level filter (Python's logger decided), not forwarded. */
+START_TEST(whole_line_written_as_is)
+{
+    pfw_logging_conf  c;
+    pfw_logging      *lg;
+    char              buf[1024];
+
+    pfw_logging_conf_init(&c);
+    c.errorlog = tl_path(dir, "error.log", 0);
+    c.loglevel = "critical";
+    c.python = 1;
+    lg = open_fw(&c, PF_LOG_INFO);
+    pfw_logging_emit_error_line(lg, PF_LOG_INFO, "{\"msg\": \"hi\"}", 13);
+    pfw_logging_close(lg);
+    tl_slurp(c.errorlog, buf, sizeof(buf));
+    ck_assert_str_eq(buf, "{\"msg\": \"hi\"}\n");
+    ck_assert_uint_eq(nseen, 0);
+}
+END_TEST
+
+
 START_TEST(statsd_still_counts)
 {
     pfw_logging_conf  c;
@@ -272,6 +294,7 @@ forward_suite(void)
     tcase_add_test(tc, lines_go_to_python_not_files);
     tcase_add_test(tc, min_level_is_pythons);
     tcase_add_test(tc, handlers_write_what_python_passes_back);
+    tcase_add_test(tc, whole_line_written_as_is);
     tcase_add_test(tc, statsd_still_counts);
     tcase_add_test(tc, a_line_from_inside_is_written);
     tcase_add_test(tc, reopen_calls_python_after_the_files);
