@@ -223,6 +223,7 @@ drop_py(pfw_conn *c)
     }
     Py_CLEAR(c->py_addr);
     Py_CLEAR(c->py_port);
+    Py_CLEAR(c->env_spare);
     Py_CLEAR(c->env_base);
 }
 

@@ -75,6 +75,18 @@ static size_t     env_script_len;
 /* Keys the base dict's table has room for (see base_dict). */
 #define BASE_ROOM  42
 
+/* A keep-alive connection reuses its environ when the app kept no
+ * reference to it and changed nothing in it: the dict's version tag
+ * (PEP 509) says so.  The tag is deprecated from 3.12 on: a fresh copy
+ * every time there. */
+#if PY_VERSION_HEX < 0x030C0000
+#define ENV_REUSE       1
+#define ENV_VERSION(d)  (((PyDictObject *) (d))->ma_version_tag)
+#else
+#define ENV_REUSE       0
+#define ENV_VERSION(d)  ((uint64_t) 0)
+#endif
+
 
 int
 pfw_environ_init(void)
@@ -397,7 +409,40 @@ typedef struct {
 } seen;
 
 
-/* Store v under k, joining with "," when the key is already there. */
+/* A key the request added to the base's, in the order of insertion:
+ * the next request on a reused environ replaces the values of those it
+ * has too, at the same place, and removes the others (pfw_environ_release,
+ * add_headers). */
+static void
+added(pfw_conn *c, PyObject *k)
+{
+    if (c->env_nadded < PFW_ENV_ADDED) {
+        c->env_added[c->env_nadded++] = k;
+    } else {
+        c->env_reuse = 0;
+    }
+}
+
+
+/* Remove the previous request's keys from the from'th on. */
+static int
+drop_added(PyObject *env, pfw_conn *c, unsigned from)
+{
+    unsigned  i;
+
+    for (i = from; i < c->env_nadded; i++) {
+        if (PyDict_DelItem(env, c->env_added[i]) < 0) {
+            c->env_nadded = i;
+            return -1;
+        }
+    }
+    c->env_nadded = from;
+    return 0;
+}
+
+
+/* Store v under k, joining with "," when the key is already there:
+ * 1 when k is new, 0 when joined, -1 on error. */
 static int
 add_value(PyObject *env, PyObject *k, PyObject *v, const char *sep)
 {
@@ -413,7 +458,7 @@ add_value(PyObject *env, PyObject *k, PyObject *v, const char *sep)
     old = PyDict_SetDefault(env, k, v);                /* borrowed */
     if (old == NULL || PyDict_GET_SIZE(env) != n) {
         Py_DECREF(v);
-        return old != NULL ? 0 : -1;
+        return old != NULL ? 1 : -1;
     }
     joined = PyUnicode_FromFormat("%U%s%U", old, sep, v);
     Py_DECREF(v);
@@ -421,13 +466,21 @@ add_value(PyObject *env, PyObject *k, PyObject *v, const char *sep)
 }
 
 
+/* The header keys.  On a reused environ the previous request's keys are
+ * still there (c->env_added): while this request names them in the same
+ * order, each value is replaced where it stands; at the first difference
+ * the rest of them go, and the keys that follow are inserted as in a fresh
+ * copy.  Either way the keys, their values and their order are those of a
+ * fresh copy of the base. */
 static int
-add_headers(PyObject *env, const pfw_conn *c, seen *s)
+add_headers(PyObject *env, pfw_conn *c, seen *s)
 {
     const pfh_header  *h;
-    PyObject          *k, *last = NULL;
+    PyObject          *k, *v, *last = NULL;
     size_t             i;
-    int                r;
+    Py_ssize_t         n;
+    unsigned           pos = 0, carried = c->env_nadded;
+    int                r, replace;
 
     for (i = 0; i < c->req.num_headers; i++) {
         h = &c->hdrs[i];
@@ -443,14 +496,13 @@ add_headers(PyObject *env, const pfw_conn *c, seen *s)
             }
             continue;
         }
+        replace = 1;                        /* the last one counts */
         if (IS(h->name, h->name_len, "content-type")) {
             k = key[K_CONTENT_TYPE];
             Py_INCREF(k);
-            r = set_take(env, k, latin1(h->value, h->value_len));
         } else if (IS(h->name, h->name_len, "content-length")) {
             k = key[K_CONTENT_LENGTH];
             Py_INCREF(k);
-            r = set_take(env, k, latin1(h->value, h->value_len));
         } else {
             if (IS(h->name, h->name_len, "host")) {
                 s->host = h->value;
@@ -463,8 +515,29 @@ add_headers(PyObject *env, const pfw_conn *c, seen *s)
             if (k == NULL) {
                 return -1;
             }
-            r = add_value(env, k, latin1(h->value, h->value_len), ",");
+            replace = 0;                    /* repeated ones are joined */
         }
+        v = latin1(h->value, h->value_len);
+        if (v != NULL && pos < carried && k == c->env_added[pos]) {
+            /* the previous request's key, in its place */
+            pos++;
+            r = set_take(env, k, v);
+            goto next;
+        }
+        if (v != NULL && pos < carried) {
+            carried = pos;
+            if (drop_added(env, c, pos) < 0) {
+                Py_DECREF(v);
+                r = -1;
+                goto next;
+            }
+        }
+        n = PyDict_GET_SIZE(env);
+        r = replace ? set_take(env, k, v) : add_value(env, k, v, ",");
+        if (r >= 0 && PyDict_GET_SIZE(env) != n) {
+            added(c, k);
+        }
+    next:
         Py_XDECREF(last);
         last = k;
         if (r < 0) {
@@ -473,7 +546,7 @@ add_headers(PyObject *env, const pfw_conn *c, seen *s)
         }
     }
     Py_XDECREF(last);
-    return 0;
+    return pos < carried ? drop_added(env, c, pos) : 0;
 }
 
 
@@ -722,9 +795,16 @@ pfw_environ_build(pfw_conn *c, int *status, char *mesg, size_t mlen)
     *status = 500;
     mesg[0] = '\0';
     base = conn_base(c, l);
-    env = PyDict_Copy(base != NULL ? base : l->base);
-    if (env == NULL) {
-        goto failed;
+    c->env_reuse = ENV_REUSE && base != NULL;
+    if (base != NULL && c->env_spare != NULL) {
+        env = c->env_spare;                  /* c->env_added: its keys */
+        c->env_spare = NULL;
+    } else {
+        c->env_nadded = 0;
+        env = PyDict_Copy(base != NULL ? base : l->base);
+        if (env == NULL) {
+            goto failed;
+        }
     }
     if (set_take(env, key[K_REQUEST_METHOD], method_value(req)) < 0
         || set_take(env, key[K_SERVER_PROTOCOL], protocol_value(req)) < 0
@@ -739,13 +819,15 @@ pfw_environ_build(pfw_conn *c, int *status, char *mesg, size_t mlen)
     }
 
     https = req->url_scheme == PFH_SCHEME_HTTPS;
-    if (req->url_scheme != PFH_SCHEME_NONE
-        && PyDict_SetItem(env, key[K_WSGI_URL_SCHEME],
-                          val[https ? V_HTTPS : V_HTTP]) < 0)
-    {
-        goto failed;
-    }
-    if (req->url_scheme == PFH_SCHEME_NONE) {
+    if (req->url_scheme != PFH_SCHEME_NONE) {
+        /* a value of the base's changed: not put back on reuse */
+        c->env_reuse = 0;
+        if (PyDict_SetItem(env, key[K_WSGI_URL_SCHEME],
+                           val[https ? V_HTTPS : V_HTTP]) < 0)
+        {
+            goto failed;
+        }
+    } else {
         https = c->srv->app->url_scheme != NULL
                 && strcmp(c->srv->app->url_scheme, "https") == 0;
     }
@@ -755,6 +837,7 @@ pfw_environ_build(pfw_conn *c, int *status, char *mesg, size_t mlen)
 
     /* SCRIPT_NAME: a trusted header, else the process environment */
     if (s.script != NULL) {
+        c->env_reuse = 0;
         script = s.script;
         slen = s.script_len;
         sn = latin1(script, slen);
@@ -793,6 +876,9 @@ pfw_environ_build(pfw_conn *c, int *status, char *mesg, size_t mlen)
             goto failed;
         }
     }
+    if (c->env_reuse) {
+        c->env_version = ENV_VERSION(env);
+    }
     return env;
 
 failed:
@@ -802,4 +888,42 @@ failed:
     *status = 500;
     mesg[0] = '\0';
     return NULL;
+}
+
+
+/* Keep the environ for the connection's next request: only when this
+ * module is its only holder and the version tag says that neither the app
+ * nor a hook added, removed or replaced anything since pfw_environ_build.
+ * Anything else gets a fresh copy next time.  The keys every request sets
+ * keep this request's values until the next one's replace them; so do the
+ * header keys (add_headers), but for those not interned: a key is matched
+ * by identity, and only an interned str is the one str of its text. */
+void
+pfw_environ_release(pfw_conn *c)
+{
+    PyObject  *env = c->environ, *k;
+    unsigned   i, n;
+
+    c->environ = NULL;
+    if (env == NULL) {
+        return;
+    }
+    if (!c->env_reuse || c->env_spare != NULL || c->env_base == NULL
+        || Py_REFCNT(env) != 1 || ENV_VERSION(env) != c->env_version)
+    {
+        Py_DECREF(env);
+        return;
+    }
+    for (i = n = 0; i < c->env_nadded; i++) {
+        k = c->env_added[i];
+        if (PyUnicode_CHECK_INTERNED(k)) {
+            c->env_added[n++] = k;
+        } else if (PyDict_DelItem(env, k) < 0) {
+            PyErr_Clear();
+            Py_DECREF(env);
+            return;
+        }
+    }
+    c->env_nadded = n;
+    c->env_spare = env;
 }

@@ -80,6 +80,10 @@ typedef struct pfw_server {
 /* How long accepting pauses after accept4() failed for want of fds. */
 #define PFW_ACCEPT_PAUSE_MS 500
 
+/* Header keys a reusable environ can add: a request with more gets a
+ * fresh copy of the base (environ.c). */
+#define PFW_ENV_ADDED       16
+
 /* Build the shared state for the listeners (Python must be live). */
 int   pfw_server_init(pfw_server *srv, const pfw_app *app, pf_worker *w,
                       const int *fds, size_t nfds, int multithread);
@@ -198,6 +202,13 @@ typedef struct pfw_conn {
     PyObject       *env_base;        /* the listener's base environ with
                                         this connection's keys (environ.c),
                                         from its second request on */
+    PyObject       *env_spare;       /* the last environ, back in
+                                        env_base's state (environ.c) */
+    PyObject       *env_added[PFW_ENV_ADDED];  /* keys the request added
+                                        to env_base's (borrowed) */
+    unsigned        env_nadded;
+    int             env_reuse;       /* environ can become env_spare */
+    uint64_t        env_version;     /* its ma_version_tag when built */
     PyObject       *hook_req;        /* req of pre/post_request hooks */
 
     struct pfw_acc *acc;             /* access log state (access.c), NULL
@@ -281,6 +292,9 @@ PyObject *pfw_environ_base(const pfw_app *app, int fd, int family,
  * (a Python error, if any, is already logged and cleared). */
 PyObject *pfw_environ_build(pfw_conn *c, int *status, char *mesg,
                             size_t mlen);
+/* Drop the request's environ: kept as the connection's next one when
+ * nobody else holds it and nobody changed it (environ.c). */
+void      pfw_environ_release(pfw_conn *c);
 
 /* input.c, start_response.c, file_wrapper.c: the Python types.  The
  * *_new functions reuse the connection's object when nobody else holds it

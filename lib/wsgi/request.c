@@ -104,7 +104,7 @@ end_request(pfw_conn *c)
     pfw_input_detach(c->input);
     pfw_sr_detach(c->sr);
     pfw_sr_detach(c->write);
-    Py_CLEAR(c->environ);
+    pfw_environ_release(c);
     Py_CLEAR(c->status);
     Py_CLEAR(c->headers);
     c->phase = PFW_R_IDLE;

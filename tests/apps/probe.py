@@ -4,7 +4,8 @@ Every route exercises one corner of the WSGI contract and reports what it
 saw as JSON or raw bytes, so the C tests and the integration scripts can
 check the server from the outside.  Routes (PATH_INFO):
 
-  /env             environ as JSON (values: str as is, others repr'd)
+  /env             environ as JSON (values: str as is, others repr'd;
+                   __keys__: the keys in the dict's order)
   /echo?m=METHOD   the body read back through wsgi.input, where METHOD is
                    read (read()), readn (read(7) loop), readline,
                    readline5 (readline(5) loop), readlines, readlines_hint,
@@ -47,6 +48,8 @@ check the server from the outside.  Routes (PATH_INFO):
   /nobody?s=CODE   status CODE with a body (dropped on HEAD/1xx/204/304);
                    &via=write sends it through write(), &via=file through
                    wsgi.file_wrapper
+  /mutate          removes SERVER_SOFTWARE from the environ, adds a key;
+                   &keep=1 also keeps a reference to the environ
 """
 import io
 import json
@@ -77,6 +80,7 @@ def env(environ, start_response):
     out = {}
     for k, v in environ.items():
         out[k] = v if isinstance(v, str) else repr(type(v)) + ":" + repr(v)
+    out["__keys__"] = list(environ)            # in the dict's order
     out["__types__"] = {
         "wsgi.version": repr(environ["wsgi.version"]),
         "wsgi.input": type(environ["wsgi.input"]).__name__,
@@ -315,6 +319,16 @@ def stream(environ, start_response):
     return body()
 
 
+def mutate(environ, start_response):
+    """Changes the environ (a key removed, one added); with ?keep=1 also
+    keeps a reference to it: the next request's environ must be fresh."""
+    environ.pop("SERVER_SOFTWARE", None)
+    environ["probe.mark"] = "1"
+    if _qs(environ).get("keep"):
+        KEPT["environ"] = environ
+    return _json(start_response, {"mutated": True})
+
+
 def keep(environ, start_response):
     if "input" in KEPT:
         data = KEPT.pop("input").read()
@@ -389,7 +403,7 @@ ROUTES = {
     "/closing_raise": closing_raise, "/closed": closed, "/status": status,
     "/sleep": sleep, "/pid": pid, "/big": big, "/stream": stream,
     "/keep": keep, "/barrier": barrier, "/slowstream": slowstream,
-    "/upload": upload, "/nobody": nobody,
+    "/upload": upload, "/nobody": nobody, "/mutate": mutate,
 }
 
 

@@ -240,6 +240,114 @@ START_TEST(forwarded_proto_from_trusted_peer)
 END_TEST
 
 
+/* An /env body with object addresses ("at 0x7f..") blanked: the same
+ * request on the same connection must then read the same. */
+static char *
+env_body(const char *raw)
+{
+    tw_resp   r;
+    char     *b, *p, *q;
+
+    ask(&r, raw);
+    ck_assert_int_eq(r.status, 200);
+    b = r.body;
+    r.body = NULL;
+    tw_resp_free(&r);
+    for (p = q = b; *p != '\0'; ) {
+        *q++ = *p;
+        if (p[0] == '0' && p[1] == 'x') {
+            *q++ = 'x';
+            for (p += 2; (*p >= '0' && *p <= '9') || (*p >= 'a' && *p <= 'f');
+                 p++)
+            {
+                continue;
+            }
+            continue;
+        }
+        p++;
+    }
+    *q = '\0';
+    return b;
+}
+
+
+static void
+same_env(const char *want, const char *raw, const char *after)
+{
+    char  *got = env_body(raw);
+
+    ck_assert_msg(strcmp(got, want) == 0, "after %s the environ is\n%s\n"
+                  "instead of\n%s", after, got, want);
+    free(got);
+}
+
+
+/* A keep-alive connection reuses its environ dict when the app kept and
+ * changed nothing: every request still sees exactly the keys and values
+ * of a fresh one (the previous request's headers gone, the base's keys
+ * back), on the plain loop (_i 0) and the ev worker (_i 1). */
+START_TEST(environ_fresh_on_every_keep_alive_request)
+{
+    static const char  a[] = "GET /env?a HTTP/1.1\r\nHost: x\r\n\r\n";
+    tw_opts            o;
+    tw_resp            r;
+    char              *first, *b;
+
+    tw_opts_init(&o);
+    o.worker = _i ? "ev" : NULL;
+    up(&o);
+    first = env_body(a);
+    lacks(first, "HTTP_COOKIE");
+    has(first, "\"SERVER_SOFTWARE\": \"prefork-wsgi/");
+    same_env(first, a, "a first request");
+    b = env_body("POST /env?b HTTP/1.1\r\nHost: y\r\nCookie: c=1\r\n"
+                 "X-One: 1\r\nX-One: 2\r\nContent-Type: text/plain\r\n"
+                 "X-Forwarded-Proto: https\r\n"
+                 "Content-Length: 2\r\n\r\nhi");
+    has(b, "\"HTTP_COOKIE\": \"c=1\"");
+    has(b, "\"HTTP_X_ONE\": \"1,2\"");
+    has(b, "\"CONTENT_TYPE\": \"text/plain\"");
+    has(b, "\"CONTENT_LENGTH\": \"2\"");
+    has(b, "\"HTTP_HOST\": \"y\"");
+    has(b, "\"QUERY_STRING\": \"b\"");
+    has(b, "\"REQUEST_METHOD\": \"POST\"");
+    has(b, "\"wsgi.url_scheme\": \"https\"");
+    free(b);
+    same_env(first, a, "a request with more headers");
+    b = env_body("GET /env?c HTTP/1.1\r\nHost: z\r\nX-Two: 2\r\n"
+                 "Cookie: d=1\r\n\r\n");
+    has(b, "\"HTTP_X_TWO\": \"2\"");
+    has(b, "\"HTTP_COOKIE\": \"d=1\"");
+    lacks(b, "HTTP_X_ONE");
+    lacks(b, "CONTENT_TYPE");
+    has(b, "\"wsgi.url_scheme\": \"http\"");
+    free(b);
+    same_env(first, a, "a request with other headers");
+    b = env_body("GET /env?d HTTP/1.1\r\nHost: x\r\nContent-Type: t/d\r\n"
+                 "X-D: 1\r\n\r\n");
+    free(b);
+    b = env_body("GET /env?e HTTP/1.1\r\nHost: x\r\nContent-Type: t/e\r\n"
+                 "X-E: 1\r\n\r\n");
+    has(b, "\"CONTENT_TYPE\": \"t/e\"");
+    has(b, "\"HTTP_X_E\": \"1\"");
+    lacks(b, "HTTP_X_D");
+    free(b);
+    same_env(first, a, "requests with a Content-Type");
+    ask(&r, "GET /mutate HTTP/1.1\r\nHost: x\r\n\r\n");
+    ck_assert_int_eq(r.status, 200);
+    tw_resp_free(&r);
+    same_env(first, a, "an app changed the environ");
+    same_env(first, a, "an app changed the environ, twice");
+    ask(&r, "GET /mutate?keep=1 HTTP/1.1\r\nHost: x\r\n\r\n");
+    ck_assert_int_eq(r.status, 200);
+    tw_resp_free(&r);
+    same_env(first, a, "an app kept the environ");
+    same_env(first, a, "an app kept the environ, twice");
+    free(first);
+}
+END_TEST
+
+
 /* ---- wsgi.input ---- */
 
 static const char lines[] = "line one\nline two\nthree\n\nlast-no-newline";
@@ -955,6 +1063,7 @@ request_suite(void)
     tcase_add_test(te, environ_unix_socket);
     tcase_add_test(te, script_name_from_environment);
     tcase_add_test(te, forwarded_proto_from_trusted_peer);
+    tcase_add_loop_test(te, environ_fresh_on_every_keep_alive_request, 0, 2);
     suite_add_tcase(s, te);
 
     tcase_set_timeout(ti, 60);
