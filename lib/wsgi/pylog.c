@@ -43,16 +43,55 @@
 #include "pylog.h"
 
 /* Python's side, part one: gunicorn's loggers without a logconfig
- * (defaults()) and the handler that writes through the C logger.  This
- * runs in every worker, so it imports nothing: until something imports
- * logging (the app, most often), a one-shot import hook waits for it; an
- * app that never logs does not pay for logging (and its regular
- * expressions: ~53M instructions and ~600 kB per worker). */
-static const char  core_src[] =
+ * (defaults()).  This runs in every worker, so it imports nothing: until
+ * something imports logging (the app, most often), a one-shot import hook
+ * waits for it, and handler_src is compiled only then.  An app that never
+ * logs pays neither for logging (its regular expressions: ~53M
+ * instructions and ~600 kB per worker) nor for compiling the handler. */
+static const char  boot_src[] =
     "import sys\n"
     "\n"
-    "ServerHandler = None\n"
     "_args = None       # defaults()'s, for the hook\n"
+    "_ready = False\n"
+    "\n"
+    "def _load():\n"
+    "    # handler_src (_REST), once logging is wanted\n"
+    "    global _ready\n"
+    "    if not _ready:\n"
+    "        exec(compile(_REST, '<prefork-wsgi pylog>', 'exec'), globals())\n"
+    "        _ready = True\n"
+    "\n"
+    "class _Hook:\n"
+    "    # on sys.meta_path until logging is imported, then gone\n"
+    "    @staticmethod\n"
+    "    def find_spec(name, path=None, target=None):\n"
+    "        if name != 'logging':\n"
+    "            return None\n"
+    "        sys.meta_path.remove(_Hook)\n"
+    "        _load()\n"
+    "        for finder in sys.meta_path:\n"
+    "            find = getattr(finder, 'find_spec', None)\n"
+    "            spec = find(name, path, target) if find else None\n"
+    "            if spec is not None:\n"
+    "                spec.loader = _Then(spec.loader)\n"
+    "                return spec\n"
+    "        return None\n"
+    "\n"
+    "def defaults(write_error, write_access, level):\n"
+    "    # now if logging is loaded, else when something imports it\n"
+    "    global _args\n"
+    "    _args = (write_error, write_access, level)\n"
+    "    logging = sys.modules.get('logging')\n"
+    "    if logging is not None:\n"
+    "        _load()\n"
+    "        _apply(logging, *_args)\n"
+    "    elif _Hook not in sys.meta_path:\n"
+    "        sys.meta_path.insert(0, _Hook)\n";
+
+/* Part one and a half: the handler that writes through the C logger and
+ * what gives it to gunicorn's loggers (run by _load()). */
+static const char  handler_src[] =
+    "ServerHandler = None\n"
     "_FMT = '%(asctime)s [%(process)d] [%(levelname)s] %(message)s'\n"
     "_DATEFMT = '[%Y-%m-%d %H:%M:%S %z]'\n"
     "_NAMES = {10: 'DEBUG', 20: 'INFO', 30: 'WARNING', 40: 'ERROR',\n"
@@ -135,38 +174,14 @@ static const char  core_src[] =
     "\n"
     "    def exec_module(self, module):\n"
     "        self.loader.exec_module(module)\n"
-    "        _apply(module, *_args)\n"
-    "\n"
-    "class _Hook:\n"
-    "    # on sys.meta_path until logging is imported, then gone\n"
-    "    @staticmethod\n"
-    "    def find_spec(name, path=None, target=None):\n"
-    "        if name != 'logging':\n"
-    "            return None\n"
-    "        sys.meta_path.remove(_Hook)\n"
-    "        for finder in sys.meta_path:\n"
-    "            find = getattr(finder, 'find_spec', None)\n"
-    "            spec = find(name, path, target) if find else None\n"
-    "            if spec is not None:\n"
-    "                spec.loader = _Then(spec.loader)\n"
-    "                return spec\n"
-    "        return None\n"
-    "\n"
-    "def defaults(write_error, write_access, level):\n"
-    "    # now if logging is loaded, else when something imports it\n"
-    "    global _args\n"
-    "    _args = (write_error, write_access, level)\n"
-    "    logging = sys.modules.get('logging')\n"
-    "    if logging is not None:\n"
-    "        _apply(logging, *_args)\n"
-    "    elif _Hook not in sys.meta_path:\n"
-    "        sys.meta_path.insert(0, _Hook)\n";
+    "        _apply(module, *_args)\n";
 
 /* Part two, run once a logconfig is given: gunicorn's base dictionary
  * for dictConfig, the access record, setup() and reopen(). */
 static const char  config_src[] =
     "import base64, binascii, json, logging.config, os, time\n"
     "import traceback\n"
+    "_load()\n"
     "_classes(logging)\n"
     "\n"
     "# gunicorn's CONFIG_DEFAULTS (glogging.py), which logconfig_dict and\n"
@@ -351,7 +366,7 @@ static const char  config_src[] =
     "                finally:\n"
     "                    h.release()\n";
 
-static PyObject     *ns;           /* core_src's and config_src's */
+static PyObject     *ns;           /* boot_src's (and the others') */
 static PyObject     *log_error;    /* gunicorn.error's bound log() */
 static PyObject     *log_access;   /* access(environ, status, sent, usec,
                                       req, resp) */
@@ -795,12 +810,12 @@ run(const char *src, PyObject *d)
 }
 
 
-/* core_src's namespace, made once; _line is the error log's writer of
- * whole lines. */
+/* boot_src's namespace, made once; _line is the error log's writer of
+ * whole lines, _REST handler_src's text. */
 static PyObject *
 namespace(void)
 {
-    PyObject  *line;
+    PyObject  *line, *rest;
     int        rc;
 
     if (ns != NULL) {
@@ -813,9 +828,12 @@ namespace(void)
     line = PyCFunction_New(&write_line_def, NULL);
     rc = line != NULL ? PyDict_SetItemString(ns, "_line", line) : -1;
     Py_XDECREF(line);
+    rest = rc == 0 ? PyUnicode_FromString(handler_src) : NULL;
+    rc = rest != NULL ? PyDict_SetItemString(ns, "_REST", rest) : -1;
+    Py_XDECREF(rest);
     if (rc < 0
         || PyDict_SetItemString(ns, "__builtins__", PyEval_GetBuiltins()) < 0
-        || run(core_src, ns) != 0)
+        || run(boot_src, ns) != 0)
     {
         Py_CLEAR(ns);
         return NULL;

@@ -188,12 +188,19 @@ class PyLoggerTest(unittest.TestCase):
 
     def test_config_file_and_hup(self):
         """A configuration file runs Python in the master before the logs
-        open; HUP with a new loglevel gives the new workers that level."""
-        conf = self.write("conf.py", "loglevel = 'info'\n")
+        open; HUP with a new loglevel gives the new workers that level.
+        With and without logging imported by the file (set up at once in
+        the master, or when the app imports it in the worker)."""
+        for head in ("", "import logging\n"):
+            with self.subTest(imports=head):
+                self.config_file_and_hup(head)
+
+    def config_file_and_hup(self, head):
+        conf = self.write("conf.py", head + "loglevel = 'info'\n")
         s = self.start(["-c", conf])
         old = self.booted(s)
         self.assertEqual(self.state(s)["error_level"], 20)
-        self.write("conf.py", "loglevel = 'debug'\n")
+        self.write("conf.py", head + "loglevel = 'debug'\n")
         s.proc.send_signal(signal.SIGHUP)
         self.booted(s, count=2)
         # the old worker no longer accepts
