@@ -1222,6 +1222,12 @@ pfw_hooks_pre_request(pfw_conn *c)
     PyObject  *r;
 
     Py_CLEAR(c->hook_req);
+    /* gunicorn's default pre_request hook; a user's hook replaces it */
+    if (live_fn[PFW_H_PRE_REQUEST] == NULL && pf_log_level() <= PF_LOG_DEBUG)
+    {
+        pf_log(PF_LOG_DEBUG, "%.*s %.*s", (int) c->req.method_len,
+               c->req.method, (int) c->req.path_len, c->req.path);
+    }
     if (worker == NULL || (live_fn[PFW_H_PRE_REQUEST] == NULL
                            && live_fn[PFW_H_POST_REQUEST] == NULL))
     {

@@ -329,6 +329,32 @@ class ErrorLogTest(unittest.TestCase):
         finally:
             self.assertEqual(srv.stop(), 0)
 
+    def test_default_pre_request_line(self):
+        """--log-level debug: gunicorn's default pre_request hook logs
+        "METHOD PATH" (the path without its query) for every request, on
+        every kind; a pre_request of the user's replaces it."""
+        for kind in ("sync", "ev", "gthread"):
+            srv = Server("--log-level", "debug", kind=kind)
+            try:
+                wait_for(lambda: self._answers(srv), "an answer")
+                self.assertEqual(srv.get("/a/b%20c?q=1")[0], 200)
+                srv.wait_log(TIME + r" \[\d+\] \[DEBUG\] GET /a/b%20c$")
+            finally:
+                self.assertEqual(srv.stop(), 0)
+        conf = tempfile.NamedTemporaryFile("w", suffix=".py", delete=False)
+        self.addCleanup(os.unlink, conf.name)
+        conf.write("def pre_request(worker, req):\n"
+                   "    worker.log.info('hook saw %s', req.path)\n")
+        conf.close()
+        srv = Server("--log-level", "debug", "-c", conf.name)
+        try:
+            wait_for(lambda: self._answers(srv), "an answer")
+            self.assertEqual(srv.get("/x/y")[0], 200)
+            srv.wait_log(r"\[INFO\] hook saw /x/y$")
+        finally:
+            self.assertEqual(srv.stop(), 0)
+        self.assertNotIn("[DEBUG] GET /x/y", srv.log())
+
     def test_level_warning(self):
         """--log-level warning: the warning of a bad request, no INFO."""
         srv = Server("--log-level", "warning")
