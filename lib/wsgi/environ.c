@@ -409,14 +409,73 @@ typedef struct {
 } seen;
 
 
+/* The reused environ's values of the keys every request sets
+ * (c->env_old): a request with the same text leaves them in place. */
+enum { O_METHOD, O_PROTOCOL, O_QUERY, O_RAW_URI, O_PATH_INFO, O_INPUT };
+
+
+/* Whether old (a value the reused environ holds, or NULL) is the latin-1
+ * text s[0..n). */
+static int
+same_text(PyObject *old, const char *s, size_t n)
+{
+    return old != NULL && PyUnicode_CheckExact(old)
+           && PyUnicode_KIND(old) == PyUnicode_1BYTE_KIND
+           && (size_t) PyUnicode_GET_LENGTH(old) == n
+           && memcmp(PyUnicode_1BYTE_DATA(old), s, n) == 0;
+}
+
+
+/* k = the latin-1 text s[0..n), unless the reused environ has it. */
+static int
+put_text(PyObject *env, PyObject *k, PyObject **old, const char *s,
+         size_t n)
+{
+    PyObject  *v;
+
+    if (same_text(*old, s, n)) {
+        return 0;
+    }
+    v = latin1(s, n);
+    *old = v;
+    return set_take(env, k, v);
+}
+
+
+/* k = v (a new reference), unless the reused environ has that object. */
+static int
+put_obj(PyObject *env, PyObject *k, PyObject **old, PyObject *v)
+{
+    if (v != NULL && v == *old) {
+        Py_DECREF(v);
+        return 0;
+    }
+    *old = v;
+    return set_take(env, k, v);
+}
+
+
+/* The values of the header keys are no longer known (a join). */
+static void
+forget_values(pfw_conn *c)
+{
+    unsigned  i;
+
+    for (i = 0; i < c->env_nadded; i++) {
+        c->env_added_val[i] = NULL;
+    }
+}
+
+
 /* A key the request added to the base's, in the order of insertion:
  * the next request on a reused environ replaces the values of those it
  * has too, at the same place, and removes the others (pfw_environ_release,
  * add_headers). */
 static void
-added(pfw_conn *c, PyObject *k)
+added(pfw_conn *c, PyObject *k, PyObject *v)
 {
     if (c->env_nadded < PFW_ENV_ADDED) {
+        c->env_added_val[c->env_nadded] = v;
         c->env_added[c->env_nadded++] = k;
     } else {
         c->env_reuse = 0;
@@ -489,6 +548,7 @@ add_headers(PyObject *env, pfw_conn *c, seen *s)
             if (last == NULL) {
                 continue;
             }
+            forget_values(c);
             if (add_value(env, last, latin1(h->value, h->value_len), " ")
                 < 0)
             {
@@ -517,13 +577,14 @@ add_headers(PyObject *env, pfw_conn *c, seen *s)
             }
             replace = 0;                    /* repeated ones are joined */
         }
-        v = latin1(h->value, h->value_len);
-        if (v != NULL && pos < carried && k == c->env_added[pos]) {
+        if (pos < carried && k == c->env_added[pos]) {
             /* the previous request's key, in its place */
+            r = put_text(env, k, &c->env_added_val[pos], h->value,
+                         h->value_len);
             pos++;
-            r = set_take(env, k, v);
             goto next;
         }
+        v = latin1(h->value, h->value_len);
         if (v != NULL && pos < carried) {
             carried = pos;
             if (drop_added(env, c, pos) < 0) {
@@ -535,7 +596,9 @@ add_headers(PyObject *env, pfw_conn *c, seen *s)
         n = PyDict_GET_SIZE(env);
         r = replace ? set_take(env, k, v) : add_value(env, k, v, ",");
         if (r >= 0 && PyDict_GET_SIZE(env) != n) {
-            added(c, k);
+            added(c, k, v);                    /* the dict holds v */
+        } else {
+            forget_values(c);
         }
     next:
         Py_XDECREF(last);
@@ -801,17 +864,20 @@ pfw_environ_build(pfw_conn *c, int *status, char *mesg, size_t mlen)
         c->env_spare = NULL;
     } else {
         c->env_nadded = 0;
+        memset(c->env_old, 0, sizeof(c->env_old));
         env = PyDict_Copy(base != NULL ? base : l->base);
         if (env == NULL) {
             goto failed;
         }
     }
-    if (set_take(env, key[K_REQUEST_METHOD], method_value(req)) < 0
-        || set_take(env, key[K_SERVER_PROTOCOL], protocol_value(req)) < 0
-        || set_take(env, key[K_QUERY_STRING],
-                    latin1(req->query, req->query_len)) < 0
-        || set_take(env, key[K_RAW_URI],
-                    latin1(req->target, req->target_len)) < 0
+    if (put_obj(env, key[K_REQUEST_METHOD], &c->env_old[O_METHOD],
+                method_value(req)) < 0
+        || put_obj(env, key[K_SERVER_PROTOCOL], &c->env_old[O_PROTOCOL],
+                   protocol_value(req)) < 0
+        || put_text(env, key[K_QUERY_STRING], &c->env_old[O_QUERY],
+                    req->query, req->query_len) < 0
+        || put_text(env, key[K_RAW_URI], &c->env_old[O_RAW_URI],
+                    req->target, req->target_len) < 0
         || (base == NULL && add_remote(env, c) < 0)
         || add_headers(env, c, &s) < 0)
     {
@@ -863,8 +929,13 @@ pfw_environ_build(pfw_conn *c, int *status, char *mesg, size_t mlen)
     }
     Py_XDECREF(sn);
     sn = NULL;
-    if (set_take(env, key[K_PATH_INFO], path_info(path, plen)) < 0
-        || PyDict_SetItem(env, key[K_WSGI_INPUT], c->input) < 0)
+    if ((memchr(path, '%', plen) == NULL
+         ? put_text(env, key[K_PATH_INFO], &c->env_old[O_PATH_INFO], path,
+                    plen)
+         : put_obj(env, key[K_PATH_INFO], &c->env_old[O_PATH_INFO],
+                   path_info(path, plen))) < 0
+        || put_obj(env, key[K_WSGI_INPUT], &c->env_old[O_INPUT],
+                   Py_NewRef(c->input)) < 0)
     {
         goto failed;
     }
@@ -917,6 +988,7 @@ pfw_environ_release(pfw_conn *c)
     for (i = n = 0; i < c->env_nadded; i++) {
         k = c->env_added[i];
         if (PyUnicode_CHECK_INTERNED(k)) {
+            c->env_added_val[n] = c->env_added_val[i];
             c->env_added[n++] = k;
         } else if (PyDict_DelItem(env, k) < 0) {
             PyErr_Clear();
@@ -926,4 +998,11 @@ pfw_environ_release(pfw_conn *c)
     }
     c->env_nadded = n;
     c->env_spare = env;
+}
+
+
+Py_ssize_t
+pfw_environ_spare_refs(const pfw_conn *c, const PyObject *o)
+{
+    return c->env_spare != NULL && c->env_old[O_INPUT] == o;
 }

@@ -23,7 +23,10 @@ pfw_input_new(pfw_conn *c)
 {
     input_obj  *o;
 
-    if (c->input != NULL && Py_REFCNT(c->input) == 1) {
+    /* held by c alone, or by c and the environ kept for reuse */
+    if (c->input != NULL
+        && Py_REFCNT(c->input) == 1 + pfw_environ_spare_refs(c, c->input))
+    {
         ((input_obj *) c->input)->c = c;
         Py_INCREF(c->input);
         return c->input;

@@ -83,6 +83,8 @@ typedef struct pfw_server {
 /* Header keys a reusable environ can add: a request with more gets a
  * fresh copy of the base (environ.c). */
 #define PFW_ENV_ADDED       16
+/* Values of the keys every request sets that environ.c remembers. */
+#define PFW_ENV_OLD         6
 
 /* Build the shared state for the listeners (Python must be live). */
 int   pfw_server_init(pfw_server *srv, const pfw_app *app, pf_worker *w,
@@ -206,6 +208,10 @@ typedef struct pfw_conn {
                                         env_base's state (environ.c) */
     PyObject       *env_added[PFW_ENV_ADDED];  /* keys the request added
                                         to env_base's (borrowed) */
+    PyObject       *env_added_val[PFW_ENV_ADDED];  /* their values (NULL:
+                                        not known) */
+    PyObject       *env_old[PFW_ENV_OLD];  /* values env_spare holds for
+                                        keys every request sets */
     unsigned        env_nadded;
     int             env_reuse;       /* environ can become env_spare */
     uint64_t        env_version;     /* its ma_version_tag when built */
@@ -295,6 +301,8 @@ PyObject *pfw_environ_build(pfw_conn *c, int *status, char *mesg,
 /* Drop the request's environ: kept as the connection's next one when
  * nobody else holds it and nobody changed it (environ.c). */
 void      pfw_environ_release(pfw_conn *c);
+/* The references the kept environ holds to o as wsgi.input (0 or 1). */
+Py_ssize_t pfw_environ_spare_refs(const pfw_conn *c, const PyObject *o);
 
 /* input.c, start_response.c, file_wrapper.c: the Python types.  The
  * *_new functions reuse the connection's object when nobody else holds it

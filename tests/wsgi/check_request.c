@@ -333,6 +333,19 @@ START_TEST(environ_fresh_on_every_keep_alive_request)
     lacks(b, "HTTP_X_D");
     free(b);
     same_env(first, a, "requests with a Content-Type");
+    /* the same lengths, other text: every value replaced */
+    ask(&r, "GET /enw?a HTTP/1.1\r\nHost: x\r\n\r\n");
+    ck_assert_int_eq(r.status, 404);
+    has(r.body, "\"path\": \"/enw\"");
+    tw_resp_free(&r);
+    b = env_body("PUT /env?z HTTP/1.0\r\nHost: q\r\n"
+                 "Connection: keep-alive\r\n\r\n");
+    has(b, "\"RAW_URI\": \"/env?z\"");
+    has(b, "\"QUERY_STRING\": \"z\"");
+    has(b, "\"REQUEST_METHOD\": \"PUT\"");
+    has(b, "\"SERVER_PROTOCOL\": \"HTTP/1.0\"");
+    has(b, "\"HTTP_HOST\": \"q\"");
+    free(b);
     ask(&r, "GET /mutate HTTP/1.1\r\nHost: x\r\n\r\n");
     ck_assert_int_eq(r.status, 200);
     tw_resp_free(&r);
