@@ -648,6 +648,36 @@ reload_config(pfw_app *app, void *ud)
 }
 
 
+/* The arbiter re-executes (USR2) from the directory it was created in:
+ * create it in the start-up directory, as gunicorn re-executes from
+ * START_CTX["cwd"], so that a relative program name, --chdir or config
+ * path means in the new master what it meant at start. */
+static pf_arbiter *
+new_arbiter(run_state *st, pf_worker_ops *ops)
+{
+    pf_arbiter  *a;
+    int          here, err;
+
+    here = st->start_dir >= 0 && st->s.chdir != NULL
+           ? open(".", O_RDONLY | O_DIRECTORY | O_CLOEXEC) : -1;
+    if (here >= 0 && fchdir(st->start_dir) != 0) {
+        close(here);
+        here = -1;
+    }
+    a = pf_arbiter_new(&st->cfg, ops, &st->app);
+    err = errno;
+    if (here >= 0) {
+        if (fchdir(here) != 0) {
+            pf_log_errno(PF_LOG_WARNING, errno, "fchdir(%s) failed",
+                         st->s.chdir);
+        }
+        close(here);
+    }
+    errno = err;
+    return a;
+}
+
+
 int
 main(int argc, char **argv)
 {
@@ -734,7 +764,7 @@ main(int argc, char **argv)
     pfc_logs_starting(s);
 
     sd_fds = pfw_systemd_listen_fds();    /* pf_arbiter_new() unsets it */
-    a = pf_arbiter_new(&st.cfg, &ops, &st.app);
+    a = new_arbiter(&st, &ops);
     if (a == NULL) {
         pf_log_errno(PF_LOG_ERROR, errno, "pf_arbiter_new() failed");
         return PFC_EXIT_CONFIG;

@@ -342,6 +342,33 @@ class Usr2(Base):
             self.assertTrue(os.WIFEXITED(st) and os.WEXITSTATUS(st) == 0)
         p.check_sanitizer()
 
+    def test_relative_program_and_chdir(self):
+        """gunicorn re-executes from the start-up directory: a program
+        started as ./prefork-wsgi with a relative --chdir still finds itself
+        and its app on USR2 (execvp from the --chdir directory failed with
+        ENOENT)."""
+        port = free_port()
+        pidf = self.path("app.pid")
+        here = os.path.dirname(BINARY)
+        p = self.start(["./" + os.path.basename(BINARY),
+                        "--chdir", os.path.relpath(APPS, here),
+                        "-w", "1", "-b", "127.0.0.1:%d" % port, "-p", pidf,
+                        APP], cwd=here)
+        old = wait_until(lambda: read_pid(pidf), what="pid file")
+        p.wait_log(r"Booting worker")
+        with Subreaper() as sr:
+            os.kill(old, signal.SIGUSR2)
+            new = wait_until(lambda: read_pid(pidf + ".2"), what="pid.2")
+            wait_until(lambda: children_of(new), what="its worker")
+            os.kill(old, signal.SIGTERM)
+            self.assertEqual(p.wait(), 0)
+            p.wait_log(r"\[%d\] \[INFO\] Master has been promoted\." % new)
+            self.assertEqual(get(port, "/")[0], 200)
+            os.kill(new, signal.SIGTERM)
+            st = sr.reap(new)
+            self.assertTrue(os.WIFEXITED(st) and os.WEXITSTATUS(st) == 0)
+        p.check_sanitizer()
+
     def test_daemon_winch_then_commit(self):
         port = free_port()
         pidf = self.path("app.pid")
