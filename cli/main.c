@@ -341,11 +341,16 @@ fill_config(run_state *st, const pfc_settings *s, char **argv)
  * it belongs to); the master side stays the first kind's, which does the
  * same for every kind (pfw_master_init, pfw_pre_fork, pfw_post_fork). */
 static const pf_worker_ops  *kind_ops;
+static int                   master_dir = -1;  /* the master's alone */
 
 
 static int
 kind_init(pf_worker *w, void *ud)
 {
+    if (master_dir >= 0) {
+        close(master_dir);
+        master_dir = -1;
+    }
     return kind_ops->init != NULL ? kind_ops->init(w, ud) : 0;
 }
 
@@ -707,6 +712,7 @@ main(int argc, char **argv)
     }
     st.cmd_args = cmd_args != NULL ? strdup(cmd_args) : NULL;
     st.start_dir = open(".", O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+    master_dir = st.start_dir;
     if (pfc_cli_load(s, argc, argv, cmd_args, load_config_file, argv,
                      stdout, stderr, &status))
     {

@@ -426,6 +426,33 @@ class Usr2(Base):
         p.check_sanitizer()
 
 
+class WorkerFds(Base):
+
+    def test_worker_keeps_no_directory_open(self):
+        """The master keeps its start-up directory open for reloads; a
+        worker has no use for it and must not hold it (or any directory)."""
+        port = free_port()
+        p = self.start([BINARY, "-w", "1", "-b", "127.0.0.1:%d" % port, APP])
+        p.wait_log(r"Booting worker")
+        self.assertEqual(get(port, "/")[0], 200)
+        master_dirs = self.dirs(p.pid)
+        self.assertIn(APPS, master_dirs)       # the test can see one
+        for w in children_of(p.pid):
+            self.assertEqual(self.dirs(w), [])
+
+    @staticmethod
+    def dirs(pid):
+        found = []
+        for fd in os.listdir("/proc/%d/fd" % pid):
+            try:
+                target = os.readlink("/proc/%d/fd/%s" % (pid, fd))
+            except OSError:
+                continue
+            if target.startswith("/") and os.path.isdir(target):
+                found.append(target)
+        return found
+
+
 class HupRebind(Base):
 
     def test_new_bind_and_timeouts_take_effect(self):
