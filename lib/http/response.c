@@ -157,6 +157,8 @@ pfh_response_head(pfh_response *r, const char *status, size_t status_len,
     int            k, code, close;
     char           line[16];
     unsigned char  kinds[32];
+    const char    *tv[32];
+    size_t         tn[32];
 
     r->chunked = r->has_length = r->upgrade = 0;
     r->content_length = 0;
@@ -192,7 +194,9 @@ pfh_response_head(pfh_response *r, const char *status, size_t status_len,
         trim(&v, &vn);
         k = kind_of(headers[i].name, headers[i].name_len);
         if (i < sizeof(kinds)) {
-            kinds[i] = (unsigned char) k;      /* pass 2 needs it again */
+            kinds[i] = (unsigned char) k;      /* pass 2 needs them again */
+            tv[i] = v;
+            tn[i] = vn;
         }
         if (k == 4) {
             if (digits(v, vn, &cl) != 0
@@ -251,11 +255,16 @@ pfh_response_head(pfh_response *r, const char *status, size_t status_len,
 
     /* pass 2: the app's fields, in order */
     for (i = 0; i < n; i++) {
-        v = headers[i].value;
-        vn = headers[i].value_len;
-        trim(&v, &vn);
-        k = i < sizeof(kinds) ? kinds[i]
-                              : kind_of(headers[i].name, headers[i].name_len);
+        if (i < sizeof(kinds)) {
+            k = kinds[i];
+            v = tv[i];
+            vn = tn[i];
+        } else {
+            v = headers[i].value;
+            vn = headers[i].value_len;
+            trim(&v, &vn);
+            k = kind_of(headers[i].name, headers[i].name_len);
+        }
         if (k == 1 || k == 2 || (k == 3 && !PFH__IEQ(v, vn, "websocket"))
             || (k == 4 && !r->has_length))
         {
