@@ -725,23 +725,57 @@ def python_start(cfg, rows):
                  ms="%.1f" % ((time.perf_counter() - t0) * 1000))
 
 
-def app_costs(cfg, rows, apps):
+def embed_python(cfg):
+    """bench/pyembed.c linked to libpython3.11.so (pkg-config python3-embed),
+    as prefork-wsgi's Python module is; None (and a fail row) when it cannot
+    be built."""
+    exe = os.path.join(cfg.out, "pyembed")
+    src = os.path.join(HERE, "pyembed.c")
+    if os.path.exists(exe) and os.path.getmtime(exe) >= os.path.getmtime(src):
+        return exe
     try:
-        out = subprocess.run(
-            [PY, os.path.join(HERE, "appcost.py"), "--copy", "-t",
-             str(cfg.appcost_s)] + apps, env=server_env(), cwd=APPDIR,
-            capture_output=True, text=True, timeout=120)
-    except subprocess.TimeoutExpired:
-        rows.add("fail", "appcost", reason="timed out")
-        return
-    for line in out.stdout.splitlines():
-        if line.startswith("COPY64K "):
-            rows.add("copy64k", "direct", us=line.split("=", 1)[1])
-        if line.startswith("APPCOST "):
-            kv = dict(x.split("=", 1) for x in line.split()[1:])
-            rows.add("appcost", "direct", kv.pop("module"), **kv)
-    if out.returncode:
-        rows.add("fail", "appcost", reason=out.stderr.strip()[-300:])
+        flags = subprocess.run(["pkg-config", "--cflags", "--libs",
+                                "python3-embed"], check=True, text=True,
+                               capture_output=True).stdout.split()
+        subprocess.run(["cc", "-O2", "-o", exe, src] + flags, check=True,
+                       capture_output=True, text=True)
+    except (OSError, subprocess.CalledProcessError) as e:
+        return str(getattr(e, "stderr", "") or e).strip()[-300:] or "failed"
+    return exe
+
+
+def app_costs(cfg, rows, apps):
+    """The apps' own cost on both interpreters: Debian's /usr/bin/python3
+    (the row "direct") and libpython3.11.so, the build prefork-wsgi embeds
+    (the row "embedded"; bench/pyembed.c).  Debian's python3 has the
+    interpreter linked in, not PIC: it runs the same Python code in fewer
+    instructions than the shared library every embedding server uses."""
+    interps = [("direct", PY)]
+    exe = embed_python(cfg)
+    if os.path.isabs(exe):
+        interps.append(("embedded", exe))
+    else:
+        rows.add("fail", "embedded", reason="bench/pyembed.c: " + exe)
+    copy = ["--copy"]
+    for name, interp in interps:
+        try:
+            out = subprocess.run(
+                [interp, os.path.join(HERE, "appcost.py")] + copy
+                + ["-t", str(cfg.appcost_s)] + apps, env=server_env(),
+                cwd=APPDIR, capture_output=True, text=True, timeout=120)
+        except subprocess.TimeoutExpired:
+            rows.add("fail", name, "appcost", reason="timed out")
+            continue
+        copy = []                       # the copy yardstick once, on PY
+        for line in out.stdout.splitlines():
+            if line.startswith("COPY64K "):
+                rows.add("copy64k", name, us=line.split("=", 1)[1])
+            if line.startswith("APPCOST "):
+                kv = dict(x.split("=", 1) for x in line.split()[1:])
+                rows.add("appcost", name, kv.pop("module"), **kv)
+        if out.returncode:
+            rows.add("fail", name, "appcost",
+                     reason=out.stderr.strip()[-300:])
 
 
 def version(cmd):
