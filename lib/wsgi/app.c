@@ -91,30 +91,7 @@ pfw_app_callable(void)
 static PyObject *
 loader_namespace(void)
 {
-    PyObject  *g, *code, *r;
-
-    g = PyDict_New();
-    if (g == NULL) {
-        return NULL;
-    }
-    if (PyDict_SetItemString(g, "__builtins__", PyEval_GetBuiltins()) < 0) {
-        Py_DECREF(g);
-        return NULL;
-    }
-    code = Py_CompileString(loader_src, "<prefork-wsgi loader>",
-                            Py_file_input);
-    if (code == NULL) {
-        Py_DECREF(g);
-        return NULL;
-    }
-    r = PyEval_EvalCode(code, g, g);
-    Py_DECREF(code);
-    if (r == NULL) {
-        Py_DECREF(g);
-        return NULL;
-    }
-    Py_DECREF(r);
-    return g;
+    return pfw_py_namespace(loader_src, "<prefork-wsgi loader>", NULL);
 }
 
 

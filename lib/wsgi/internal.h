@@ -28,6 +28,8 @@ void       pfw_interp_before_fork(void);
 void       pfw_interp_after_fork_parent(void);
 void       pfw_interp_after_fork_child(void);
 void       pfw_interp_flush(void);
+PyObject  *pfw_py_namespace(const char *src, const char *filename,
+                            PyMethodDef *funcs);
 void       pfw_log_text(int level, const char *head, const char *text,
                         size_t len);
 /* Log and clear the pending Python exception, with its traceback. */

@@ -271,6 +271,43 @@ pfw_interp_after_fork_child(void)
 }
 
 
+/* A module-like dict for Python source embedded in this layer: builtins,
+ * the C functions of funcs (NULL, or up to an entry without a name), then
+ * src run in it.  A new reference, or NULL with the exception pending. */
+PyObject *
+pfw_py_namespace(const char *src, const char *filename, PyMethodDef *funcs)
+{
+    PyMethodDef  *d;
+    PyObject     *g, *f, *code, *r;
+
+    g = PyDict_New();
+    if (g == NULL
+        || PyDict_SetItemString(g, "__builtins__", PyEval_GetBuiltins()) < 0)
+    {
+        Py_XDECREF(g);
+        return NULL;
+    }
+    for (d = funcs; d != NULL && d->ml_name != NULL; d++) {
+        f = PyCFunction_New(d, NULL);
+        if (f == NULL || PyDict_SetItemString(g, d->ml_name, f) < 0) {
+            Py_XDECREF(f);
+            Py_DECREF(g);
+            return NULL;
+        }
+        Py_DECREF(f);
+    }
+    code = Py_CompileString(src, filename, Py_file_input);
+    r = code != NULL ? PyEval_EvalCode(code, g, g) : NULL;
+    Py_XDECREF(code);
+    if (r == NULL) {
+        Py_DECREF(g);
+        return NULL;
+    }
+    Py_DECREF(r);
+    return g;
+}
+
+
 /* Workers _exit(): Python's own buffers would be lost without this. */
 void
 pfw_interp_flush(void)

@@ -37,23 +37,12 @@ PyObject *
 pfw_paste_load(const pfw_app *app)
 {
     const char *const  *p;
-    PyObject           *g, *code, *r, *items, *s, *obj;
+    PyObject           *g, *items, *s, *obj;
 
-    g = PyDict_New();
-    if (g == NULL
-        || PyDict_SetItemString(g, "__builtins__", PyEval_GetBuiltins()) < 0)
-    {
-        Py_XDECREF(g);
+    g = pfw_py_namespace(paste_src, "<prefork-wsgi paste>", NULL);
+    if (g == NULL) {
         return NULL;
     }
-    code = Py_CompileString(paste_src, "<prefork-wsgi paste>", Py_file_input);
-    r = code != NULL ? PyEval_EvalCode(code, g, g) : NULL;
-    Py_XDECREF(code);
-    if (r == NULL) {
-        Py_DECREF(g);
-        return NULL;
-    }
-    Py_DECREF(r);
     items = PyList_New(0);
     for (p = app->paste_global; items != NULL && p != NULL && *p != NULL;
          p++)

@@ -147,28 +147,9 @@ pfw_python_live(void)
 static PyObject *
 loader_namespace(void)
 {
-    PyObject  *g, *code, *r;
-
-    if (loader != NULL) {
-        return loader;
+    if (loader == NULL) {
+        loader = pfw_py_namespace(loader_src, "<prefork-wsgi config>", NULL);
     }
-    g = PyDict_New();
-    if (g == NULL
-        || PyDict_SetItemString(g, "__builtins__", PyEval_GetBuiltins()) < 0)
-    {
-        Py_XDECREF(g);
-        return NULL;
-    }
-    code = Py_CompileString(loader_src, "<prefork-wsgi config>",
-                            Py_file_input);
-    r = code != NULL ? PyEval_EvalCode(code, g, g) : NULL;
-    Py_XDECREF(code);
-    if (r == NULL) {
-        Py_DECREF(g);
-        return NULL;
-    }
-    Py_DECREF(r);
-    loader = g;
     return loader;
 }
 

@@ -409,66 +409,60 @@ record_level(int lv)
 }
 
 
-/* ServerHandler's write: (levelno, text) to the C logger, GIL released
- * while it writes (a syslog client may wait, or warn about itself). */
+enum { TO_ERROR, TO_ERROR_LINE, TO_ACCESS };
+
+
+/* ServerHandler's writes: (levelno, text) to the C logger, the GIL
+ * released while it writes (a syslog client may wait, or warn about
+ * itself).  TO_ERROR: a bare message the C error log formats; TO_ERROR_LINE:
+ * a whole line Python formatted; TO_ACCESS: an access line. */
 static PyObject *
-write_error(PyObject *self, PyObject *args)
+forward(PyObject *args, int to)
 {
     const char  *s;
     Py_ssize_t   n;
     int          lv;
 
-    (void) self;
     if (!PyArg_ParseTuple(args, "is#", &lv, &s, &n)) {
         return NULL;
     }
     if (target != NULL) {
         Py_BEGIN_ALLOW_THREADS
-        pfw_logging_emit_error(target, record_level(lv), s, (size_t) n);
+        if (to == TO_ACCESS) {
+            pfw_logging_emit_access(target, s, (size_t) n);
+        } else if (to == TO_ERROR_LINE) {
+            pfw_logging_emit_error_line(target, record_level(lv), s,
+                                        (size_t) n);
+        } else {
+            pfw_logging_emit_error(target, record_level(lv), s, (size_t) n);
+        }
         Py_END_ALLOW_THREADS
     }
     Py_RETURN_NONE;
 }
 
 
-/* ServerHandler's line: (levelno, a whole line Python formatted). */
+static PyObject *
+write_error(PyObject *self, PyObject *args)
+{
+    (void) self;
+    return forward(args, TO_ERROR);
+}
+
+
 static PyObject *
 write_line(PyObject *self, PyObject *args)
 {
-    const char  *s;
-    Py_ssize_t   n;
-    int          lv;
-
     (void) self;
-    if (!PyArg_ParseTuple(args, "is#", &lv, &s, &n)) {
-        return NULL;
-    }
-    if (target != NULL) {
-        Py_BEGIN_ALLOW_THREADS
-        pfw_logging_emit_error_line(target, record_level(lv), s, (size_t) n);
-        Py_END_ALLOW_THREADS
-    }
-    Py_RETURN_NONE;
+    return forward(args, TO_ERROR_LINE);
 }
 
 
 static PyObject *
 write_access(PyObject *self, PyObject *args)
 {
-    const char  *s;
-    Py_ssize_t   n;
-    int          lv;
-
     (void) self;
-    if (!PyArg_ParseTuple(args, "is#", &lv, &s, &n)) {
-        return NULL;
-    }
-    if (target != NULL) {
-        Py_BEGIN_ALLOW_THREADS
-        pfw_logging_emit_access(target, s, (size_t) n);
-        Py_END_ALLOW_THREADS
-    }
-    Py_RETURN_NONE;
+    return forward(args, TO_ACCESS);
 }
 
 

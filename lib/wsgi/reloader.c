@@ -274,35 +274,7 @@ static PyMethodDef c_funcs[] = {
 static PyObject *
 namespace(void)
 {
-    PyMethodDef  *d;
-    PyObject     *g, *f, *code, *r;
-
-    g = PyDict_New();
-    if (g == NULL
-        || PyDict_SetItemString(g, "__builtins__", PyEval_GetBuiltins()) < 0)
-    {
-        Py_XDECREF(g);
-        return NULL;
-    }
-    for (d = c_funcs; d->ml_name != NULL; d++) {
-        f = PyCFunction_New(d, NULL);
-        if (f == NULL || PyDict_SetItemString(g, d->ml_name, f) < 0) {
-            Py_XDECREF(f);
-            Py_DECREF(g);
-            return NULL;
-        }
-        Py_DECREF(f);
-    }
-    code = Py_CompileString(reloader_src, "<prefork-wsgi reloader>",
-                            Py_file_input);
-    r = code != NULL ? PyEval_EvalCode(code, g, g) : NULL;
-    Py_XDECREF(code);
-    if (r == NULL) {
-        Py_DECREF(g);
-        return NULL;
-    }
-    Py_DECREF(r);
-    return g;
+    return pfw_py_namespace(reloader_src, "<prefork-wsgi reloader>", c_funcs);
 }
 
 
