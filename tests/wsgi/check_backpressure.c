@@ -71,29 +71,14 @@ down(void)
 static void
 log_has(const char *needle, int n)
 {
-    char  *log;
-
-    if (!tw_server_wait_log(&S, needle, n, 30000)) {
-        log = tw_server_log(&S);
-        ck_abort_msg("expected \"%s\" %d time(s) in the log:\n%s", needle, n,
-                     log);
-    }
+    tw_server_expect_log(&S, needle, n, 30000);
 }
 
 
 static int
 log_count(const char *needle)
 {
-    char        *log = tw_server_log(&S);
-    const char  *p = log;
-    int          n = 0;
-
-    while ((p = strstr(p, needle)) != NULL) {
-        n++;
-        p += strlen(needle);
-    }
-    free(log);
-    return n;
+    return tw_server_log_count(&S, needle);
 }
 
 
@@ -107,13 +92,7 @@ conn(tw_conn *c)
 static void
 get(tw_conn *c, tw_resp *r, const char *raw)
 {
-    char  *log;
-
-    ck_assert_int_eq(tw_sends(c, raw), 0);
-    if (tw_read(c, r, 20000, 0) != 0) {
-        log = tw_server_log(&S);
-        ck_abort_msg("no response to %.60s; log:\n%s", raw, log);
-    }
+    tw_server_get(&S, c, r, raw);
 }
 
 

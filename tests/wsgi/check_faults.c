@@ -50,13 +50,7 @@ down(void)
 static void
 log_has(const char *needle, int n)
 {
-    char  *log;
-
-    if (!tw_server_wait_log(&S, needle, n, 20000)) {
-        log = tw_server_log(&S);
-        ck_abort_msg("expected \"%s\" %d time(s) in the log:\n%s", needle, n,
-                     log);
-    }
+    tw_server_expect_log(&S, needle, n, 20000);
 }
 
 
@@ -82,13 +76,7 @@ conn(tw_conn *c)
 static void
 get(tw_conn *c, tw_resp *r, const char *raw)
 {
-    char  *log;
-
-    ck_assert_int_eq(tw_sends(c, raw), 0);
-    if (tw_read(c, r, 20000, 0) != 0) {
-        log = tw_server_log(&S);
-        ck_abort_msg("no response to %.60s; log:\n%s", raw, log);
-    }
+    tw_server_get(&S, c, r, raw);
 }
 
 

@@ -101,3 +101,12 @@ char       *tw_server_log(const tw_server *s);
  * log file, within ms): 1, or 0 on timeout. */
 int         tw_server_wait_log(const tw_server *s, const char *needle,
                                int n, int ms);
+/* How many times needle is in the log now. */
+int         tw_server_log_count(const tw_server *s, const char *needle);
+/* tw_server_wait_log, failing the test with the log on a timeout. */
+void        tw_server_expect_log(const tw_server *s, const char *needle,
+                                 int n, int ms);
+/* Send raw on c and read one response into r (20 s), failing the test
+ * with the log when none comes. */
+void        tw_server_get(const tw_server *s, tw_conn *c, tw_resp *r,
+                          const char *raw);

@@ -336,3 +336,40 @@ tw_server_wait_log(const tw_server *s, const char *needle, int n, int ms)
     close(fd);
     return found;
 }
+
+
+int
+tw_server_log_count(const tw_server *s, const char *needle)
+{
+    char  *log = tw_server_log(s);
+    int    n = count_in(log, needle);
+
+    free(log);
+    return n;
+}
+
+
+void
+tw_server_expect_log(const tw_server *s, const char *needle, int n, int ms)
+{
+    char  *log;
+
+    if (!tw_server_wait_log(s, needle, n, ms)) {
+        log = tw_server_log(s);
+        ck_abort_msg("expected \"%s\" %d time(s) in the log:\n%s", needle, n,
+                     log);
+    }
+}
+
+
+void
+tw_server_get(const tw_server *s, tw_conn *c, tw_resp *r, const char *raw)
+{
+    char  *log;
+
+    ck_assert_int_eq(tw_sends(c, raw), 0);
+    if (tw_read(c, r, 20000, 0) != 0) {
+        log = tw_server_log(s);
+        ck_abort_msg("no response to %.60s; log:\n%s", raw, log);
+    }
+}
